@@ -1,0 +1,48 @@
+# The two set-up commands are `make quickstart` and `make test`; see README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed.stamp
+
+.PHONY: install quickstart test test-fast serve dev lint bench-ingest bench-warehouse clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
+	@test -x $(BIN)/python || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing the project and its test tools into $(VENV) (first time: a few minutes)"
+	@$(BIN)/pip install -q --disable-pip-version-check -U pip wheel
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	@$(BIN)/python -m orchestration.quickstart
+
+test: $(STAMP)
+	@bash .ci/ensure-postgres.sh
+	@$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	@$(BIN)/python -m ingest_service
+
+dev: $(STAMP)
+	@home=$$(realpath -m "$${DAGSTER_HOME:-$${DATA_DIR:-data}/dagster_home}"); mkdir -p "$$home"; \
+	  test -f "$$home/dagster.yaml" || cp orchestration/deploy/dagster.local.yaml "$$home/dagster.yaml"; \
+	  DAGSTER_HOME="$$home" $(BIN)/dagster dev -w workspace.yaml
+
+lint: $(STAMP)
+	@$(BIN)/ruff check ingest_service orchestration tests
+	@$(BIN)/ruff format --check ingest_service orchestration tests
+
+bench-ingest: $(STAMP)
+	@bash .ci/ensure-postgres.sh
+	@$(BIN)/python -m tests.benchmarks.bench_ingest
+
+bench-warehouse: $(STAMP)
+	@bash .ci/ensure-postgres.sh
+	@$(BIN)/python -m tests.benchmarks.bench_warehouse
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/raw data/reports data/exports data/logs data/dagster_home dbt_project/target dbt_project/logs
