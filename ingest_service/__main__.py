@@ -1,0 +1,75 @@
+"""`python -m ingest_service` runs the ingest service; `python -m ingest_service migrate` creates the
+PostgreSQL tables of `DATABASE_URL` (the service also does it at startup)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ingest_service.settings import Settings, SettingsError
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from ingest_service.app import create_app, tune_garbage_collector
+
+    store = (
+        "PostgreSQL (DATABASE_URL)" if settings.database_url else f"embedded store under {settings.data_dir}"
+    )
+    print(f"ingest service on http://{settings.server.host}:{settings.server.port} — {store}", flush=True)
+    tune_garbage_collector()
+    workers = settings.server.workers
+    # several workers need an import string; each worker process builds its own app, pool and writer
+    target = "ingest_service.app:create_app_from_env" if workers > 1 else create_app(settings, serving=True)
+    uvicorn.run(
+        target,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
+        host=settings.server.host,
+        port=settings.server.port,
+        # the access log would record client addresses; the service stores and logs none (SPEC §1)
+        access_log=False,
+        proxy_headers=False,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    import psycopg
+
+    from ingest_service.storage.sinks import migrate_postgres
+
+    if not settings.database_url:
+        print("DATABASE_URL is not set: the embedded store needs no migration.", file=sys.stderr)
+        return 2
+    try:
+        with psycopg.connect(settings.database_url, connect_timeout=10) as connection:
+            migrate_postgres(connection)
+    except psycopg.Error as error:
+        print(
+            f"migration failed: {error}\nCheck that PostgreSQL is running and DATABASE_URL is right.",
+            file=sys.stderr,
+        )
+        return 1
+    print("raw.interaction_events and raw.user_privacy_events are ready.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest_service", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"bad setting: {error}", file=sys.stderr)
+        return 2
+    return _serve(settings) if args.command == "serve" else _migrate(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The Litestar app: `create_app(settings)` wires the routes, the store and the group-commit writer.
+
+The store (pool or directory) and the writer live for the app's lifespan, kept on `app.state`,
+closed in `finally`. Handlers only translate HTTP to `IngestService` calls and back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import Cookie
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+
+from ingest_service.enrichment import parse_user_agent
+from ingest_service.errors import JSON, StorageUnavailable, exception_handlers
+from ingest_service.event_types import MAX_BODY_BYTES
+from ingest_service.group_commit import GroupCommitWriter
+from ingest_service.ingest import IncomingRequest, IngestService
+from ingest_service.metrics import Metrics, metrics_middleware
+from ingest_service.payloads import (
+    BatchAccepted,
+    ErrorBody,
+    PrivacyResult,
+    SingleEventRejected,
+    TrackResult,
+)
+from ingest_service.settings import Settings
+from ingest_service.storage.sinks import make_sink
+
+logger = logging.getLogger("ingest_service")
+
+SESSION_COOKIE = "sid"
+SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends after 30 idle minutes
+
+_ERROR_RESPONSES = {
+    400: ResponseSpec(data_container=ErrorBody, description="Invalid request body"),
+    401: ResponseSpec(data_container=ErrorBody, description="Bad, expired or missing credentials"),
+    413: ResponseSpec(data_container=ErrorBody, description="Body above 1 MiB or more than 500 events"),
+    415: ResponseSpec(
+        data_container=ErrorBody, description="Content-Type not application/json or text/plain"
+    ),
+    429: ResponseSpec(data_container=ErrorBody, description="Session rate limit; see Retry-After"),
+    503: ResponseSpec(
+        data_container=ErrorBody, description="Storage unavailable, nothing stored; see Retry-After"
+    ),
+}
+
+
+def _incoming(request: Request, body: bytes) -> IncomingRequest:
+    headers = request.headers
+    return IncomingRequest(
+        body=body,
+        content_type=headers.get("content-type"),
+        authorization=headers.get("authorization"),
+        api_key=headers.get("x-api-key"),
+        user_agent=headers.get("user-agent"),
+        sid_cookie=request.cookies.get(SESSION_COOKIE),
+    )
+
+
+def _service(request: Request) -> IngestService:
+    return request.app.state.ingest
+
+
+def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_code: int = 200) -> Response:
+    cookies = []
+    if session_cookie:
+        cookies.append(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=session_cookie,
+                max_age=SESSION_COOKIE_MAX_AGE_S,
+                path="/",
+                httponly=True,
+                samesite="lax",
+            )
+        )
+    return Response(
+        msgspec.json.encode(reply_payload), status_code=status_code, media_type=JSON, cookies=cookies
+    )
+
+
+@post(
+    "/api/analytics",
+    status_code=200,
+    summary="Track events (seed 004): {event} or {events: [...]}",
+    description='Body: `{"event": {...}}` or `{"events": [...]}` of camelCase events, as application/json '
+    "or text/plain, at most 1 MiB and 500 events. Answers after the accepted events are durable.",
+    responses={
+        **_ERROR_RESPONSES,
+        200: ResponseSpec(data_container=BatchAccepted, description="Batch stored, with per-event errors"),
+        400: ResponseSpec(
+            data_container=SingleEventRejected,
+            description='The single event is invalid (an unusable body answers {"error": ...})',
+        ),
+    },
+    tags=["ingest"],
+)
+async def analytics(request: Request) -> Response:
+    reply = await _service(request).analytics(_incoming(request, await request.body()))
+    return _respond(reply.payload, reply.session_cookie)
+
+
+@post(
+    "/api/track",
+    status_code=200,
+    summary="Track post interactions (seed 000): one interaction or {interactions: [...]}",
+    description="Needs an identified user (Bearer token, or X-Api-Key with user_id per interaction).",
+    responses={200: ResponseSpec(data_container=TrackResult), **_ERROR_RESPONSES},
+    tags=["ingest"],
+)
+async def track(request: Request) -> Response:
+    reply = await _service(request).track(_incoming(request, await request.body()))
+    return _respond(reply.payload, reply.session_cookie)
+
+
+@post(
+    "/api/privacy/opt-out",
+    status_code=200,
+    summary="Opt a user out: their later events are dropped at ingest",
+    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    tags=["privacy"],
+)
+async def opt_out(request: Request) -> Response:
+    reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_out")
+    return _respond(reply.payload, None)
+
+
+@post(
+    "/api/privacy/opt-in",
+    status_code=200,
+    summary="Opt a user back in",
+    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    tags=["privacy"],
+)
+async def opt_in(request: Request) -> Response:
+    reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
+    return _respond(reply.payload, None)
+
+
+@get("/healthz", summary="The process is up", tags=["operations"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", summary="Storage is reachable", tags=["operations"])
+async def readyz(request: Request) -> Response:
+    sink = _service(request).sink
+    if await sink.ready():
+        return Response({"status": "ready", "store": sink.name}, media_type=JSON)
+    return Response(
+        {"status": "unavailable", "store": sink.name},
+        status_code=503,
+        media_type=JSON,
+        headers={"Retry-After": str(StorageUnavailable.retry_after_s)},
+    )
+
+
+@get("/metrics", summary="Prometheus metrics", tags=["operations"])
+async def metrics(request: Request) -> Response:
+    return Response(
+        _service(request).metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> Litestar:
+    """Build the ingest app; `settings` default to `Settings.from_env()`.
+
+    `serving=True` (the server entry points) also tunes the garbage collector for this process.
+    """
+    settings = settings or Settings.from_env()
+    app_metrics = Metrics()
+
+    @asynccontextmanager
+    async def store_lifespan(app: Litestar) -> AsyncIterator[None]:
+        sink = make_sink(settings.storage)
+        await sink.open()
+        await asyncio.to_thread(parse_user_agent, "Mozilla/5.0")  # load the parser rules before traffic
+        if serving:
+            # The parser rules, Litestar and pyarrow are tens of thousands of long-lived objects:
+            # keep them out of the collector's full passes, which otherwise stall the loop ~100 ms.
+            gc.freeze()
+        writer = GroupCommitWriter(
+            sink,
+            app_metrics,
+            max_rows=settings.batching.max_batch_rows,
+            max_wait_s=settings.batching.max_wait_ms / 1000.0,
+            max_concurrent_writes=settings.batching.max_concurrent_writes,
+        )
+        writer.start()
+        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics)
+        logger.info("ingest service ready, store: %s", sink.name)
+        try:
+            yield
+        finally:
+            try:
+                await writer.stop()
+            finally:
+                await sink.close()
+
+    cors = None
+    if settings.security.cors_origins:
+        cors = CORSConfig(
+            allow_origins=list(settings.security.cors_origins),
+            allow_methods=["POST", "GET", "OPTIONS"],
+            allow_headers=["content-type", "authorization"],
+            allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
+            max_age=600,
+        )
+
+    app = Litestar(
+        route_handlers=[analytics, track, opt_out, opt_in, healthz, readyz, metrics],
+        lifespan=[store_lifespan],
+        exception_handlers=exception_handlers(),
+        cors_config=cors,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(title="Interaction ingest service", version="1.0.0"),
+        debug=False,
+    )
+    # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
+    app.asgi_handler = metrics_middleware(app_metrics)(app.asgi_handler)
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """For a serving process: every request allocates a few hundred short-lived objects, so collect
+    the young generation less often (the default, every 700 allocations, runs on almost every request)."""
+    gc.set_threshold(20_000, 20, 20)
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for uvicorn's worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
+    tune_garbage_collector()
+    return create_app(Settings.from_env(), serving=True)

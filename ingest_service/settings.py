@@ -1,0 +1,168 @@
+"""Settings of the ingest service, read from the environment by `Settings.from_env()`.
+
+Nothing is read at import time: tests and other parts (lifecycle jobs, orchestration) build a
+`Settings` from their own environment mapping whenever they need one. Secrets (API keys, the JWT
+secret) are kept out of `repr`, so printing or logging a Settings never leaks them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Where `DATA_DIR` points when unset: `data/` at the repository root (one level above this package).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use; the message says which."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    """`INGEST_HOST`: interface the HTTP server listens on."""
+    port: int = 8000
+    """`INGEST_PORT`: TCP port the HTTP server listens on."""
+    workers: int = 1
+    """`INGEST_WORKERS`: uvicorn worker processes (each has its own pool and write batcher)."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    """`DATABASE_URL`: a `postgresql://` URL selects the PostgreSQL sink; unset → embedded store."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    """`DATA_DIR`: root of generated data; the embedded store lives under `raw/` in it."""
+    pool_size: int = 4
+    """`INGEST_DB_POOL_SIZE`: PostgreSQL connections kept by one ingest process."""
+    connect_timeout_s: float = 3.0
+    """`INGEST_DB_CONNECT_TIMEOUT`: seconds to wait for a PostgreSQL connection before answering 503."""
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def raw_events_dir(self) -> Path:
+        """Embedded raw events: `$DATA_DIR/raw/interaction_events/*.parquet`."""
+        return self.data_dir / "raw" / "interaction_events"
+
+    @property
+    def privacy_events_dir(self) -> Path:
+        """Embedded privacy log: `$DATA_DIR/raw/user_privacy_events/*.parquet`."""
+        return self.data_dir / "raw" / "user_privacy_events"
+
+
+@dataclass(frozen=True)
+class BatchingSettings:
+    max_batch_rows: int = 5000
+    """`INGEST_BATCH_MAX_ROWS`: most rows one group-commit write may hold."""
+    max_concurrent_writes: int = 2
+    """`INGEST_BATCH_CONCURRENT_WRITES`: writes one process keeps in flight at once, so a request
+    arriving during a commit does not queue behind it (keep below `INGEST_DB_POOL_SIZE`)."""
+    max_wait_ms: float = 2.0
+    """`INGEST_BATCH_MAX_WAIT_MS`: how long a write waits for more requests to join it when the
+    store is idle (while a write is running, requests queue up on their own)."""
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    """`INGEST_API_KEYS`: comma-separated keys of server clients (may set userId / userAgent)."""
+    jwt_secret: str | None = field(default=None, repr=False)
+    """`INGEST_JWT_SECRET`: HS256 secret the web app signs user tokens with; unset → Bearer tokens
+    are refused (401), since none can be verified."""
+    cors_origins: tuple[str, ...] = ()
+    """`INGEST_CORS_ORIGINS`: comma-separated browser origins allowed by CORS (none when unset)."""
+    rate_limit_per_minute: int = 600
+    """`INGEST_RATE_LIMIT_PER_MINUTE`: requests one session may make per minute (0 disables);
+    above it the answer is 429 with `Retry-After`."""
+    rate_limit_burst: int = 120
+    """`INGEST_RATE_LIMIT_BURST`: requests one session may make at once before the rate applies."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    batching: BatchingSettings = field(default_factory=BatchingSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    retention_days: int = 90
+    """`RETENTION_DAYS`: raw events older than this are deleted by the lifecycle job."""
+
+    # Flat aliases: the other parts only need to know where the store is.
+    @property
+    def database_url(self) -> str | None:
+        return self.storage.database_url
+
+    @property
+    def data_dir(self) -> Path:
+        return self.storage.data_dir
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from `env` (default: `os.environ`); raises SettingsError on bad values."""
+        env = os.environ if env is None else env
+        database_url = env.get("DATABASE_URL", "").strip() or None
+        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("DATABASE_URL must be a postgresql:// URL (unset it for the embedded store)")
+        data_dir = env.get("DATA_DIR", "").strip()
+        return cls(
+            server=ServerSettings(
+                host=env.get("INGEST_HOST", "").strip() or "127.0.0.1",
+                port=_int(env, "INGEST_PORT", 8000, minimum=0),
+                workers=_int(env, "INGEST_WORKERS", 1, minimum=1),
+            ),
+            storage=StorageSettings(
+                database_url=database_url,
+                data_dir=Path(data_dir) if data_dir else DEFAULT_DATA_DIR,
+                pool_size=_int(env, "INGEST_DB_POOL_SIZE", 4, minimum=1),
+                connect_timeout_s=_float(env, "INGEST_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
+            ),
+            batching=BatchingSettings(
+                max_batch_rows=_int(env, "INGEST_BATCH_MAX_ROWS", 5000, minimum=1),
+                max_wait_ms=_float(env, "INGEST_BATCH_MAX_WAIT_MS", 2.0),
+                max_concurrent_writes=_int(env, "INGEST_BATCH_CONCURRENT_WRITES", 2, minimum=1),
+            ),
+            security=SecuritySettings(
+                api_keys=_list(env, "INGEST_API_KEYS"),
+                jwt_secret=env.get("INGEST_JWT_SECRET", "").strip() or None,
+                cors_origins=_list(env, "INGEST_CORS_ORIGINS"),
+                rate_limit_per_minute=_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
+                rate_limit_burst=_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
+            ),
+            retention_days=_int(env, "RETENTION_DAYS", 90, minimum=1),
+        )

@@ -1,0 +1,82 @@
+"""Append already-enriched raw event rows to either store in one write.
+
+Rows are mappings with the columns of `raw_schema.RAW_EVENT_COLUMNS` (`event_data` may be a dict
+or JSON text). The ingest sinks, the lifecycle jobs, the tests and the benchmarks all write through
+these two functions, so both stores receive exactly the same values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+
+from ingest_service.storage.parquet_files import write_parquet_atomically
+from ingest_service.storage.raw_schema import (
+    RAW_EVENT_COLUMN_NAMES,
+    RAW_EVENTS_ARROW_SCHEMA,
+    RAW_EVENTS_TABLE,
+    RAW_SCHEMA_NAME,
+)
+
+Row = Mapping[str, Any]
+
+
+def _event_data_text(value: Any) -> str:
+    if value is None:
+        return "{}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def rows_to_arrow(rows: Sequence[Row]) -> pa.Table:
+    columns = {name: [row.get(name) for row in rows] for name in RAW_EVENT_COLUMN_NAMES}
+    columns["event_id"] = [str(value) for value in columns["event_id"]]
+    columns["event_data"] = [_event_data_text(value) for value in columns["event_data"]]
+    return pa.Table.from_pydict(columns, schema=RAW_EVENTS_ARROW_SCHEMA)
+
+
+def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
+    """Write `rows` as one new immutable file; durable when this returns."""
+    if not rows:
+        return None
+    return write_parquet_atomically(directory, rows_to_arrow(rows))
+
+
+COPY_SQL = f"copy {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
+
+
+def _copy_values(rows: Iterable[Row]) -> Iterable[tuple[Any, ...]]:
+    for row in rows:
+        values = [row.get(name) for name in RAW_EVENT_COLUMN_NAMES]
+        values[-1] = _event_data_text(values[-1])
+        yield tuple(values)
+
+
+def copy_rows_postgres(connection: psycopg.Connection, rows: Iterable[Row]) -> int:
+    """COPY `rows` into the raw table inside the caller's transaction; returns the row count."""
+    count = 0
+    with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+        for values in _copy_values(rows):
+            copy.write_row(values)
+            count += 1
+    return count
+
+
+async def copy_rows_postgres_async(connection: psycopg.AsyncConnection, rows: Iterable[Row]) -> int:
+    """`copy_rows_postgres` for an async connection: the same SQL and the same values.
+
+    The ingest service formats rows on its event loop and waits for PostgreSQL without blocking it;
+    formatting in a worker thread instead would fight the event loop for the GIL on every request.
+    """
+    count = 0
+    async with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+        for values in _copy_values(rows):
+            await copy.write_row(values)
+            count += 1
+    return count

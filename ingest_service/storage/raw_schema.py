@@ -1,0 +1,89 @@
+"""The canonical raw event (SPEC section 1) as stored: one column list for every store.
+
+Everything that writes or reads raw events (the ingest sinks, the dbt sources, tests, benchmarks,
+the lifecycle jobs) takes the column names and types from here, so the PostgreSQL table, the
+embedded Parquet files and the warehouse can never drift apart.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+RAW_SCHEMA_NAME = "raw"
+RAW_EVENTS_TABLE = "interaction_events"
+PRIVACY_EVENTS_TABLE = "user_privacy_events"
+
+#: (column, PostgreSQL type, Arrow type, nullable) in table order.
+RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
+    ("event_id", "uuid", pa.string(), False),
+    ("received_at", "timestamptz", pa.timestamp("us", tz="UTC"), False),
+    ("occurred_at", "timestamptz", pa.timestamp("us", tz="UTC"), False),
+    ("session_id", "text", pa.string(), False),
+    ("user_id", "text", pa.string(), True),
+    ("event_type", "text", pa.string(), False),
+    ("event_category", "text", pa.string(), False),
+    ("perfume_id", "text", pa.string(), True),
+    ("house_id", "text", pa.string(), True),
+    ("post_id", "text", pa.string(), True),
+    ("path", "text", pa.string(), True),
+    ("referrer", "text", pa.string(), True),
+    ("user_agent", "text", pa.string(), True),
+    ("device_type", "text", pa.string(), False),
+    ("browser", "text", pa.string(), False),
+    ("os", "text", pa.string(), False),
+    ("is_bot", "boolean", pa.bool_(), False),
+    ("duration_ms", "integer", pa.int32(), True),
+    ("scroll_depth", "integer", pa.int32(), True),
+    ("value", "double precision", pa.float64(), True),
+    ("source", "text", pa.string(), True),
+    # JSON object text in Parquet, jsonb in PostgreSQL
+    ("event_data", "jsonb", pa.string(), False),
+)
+
+RAW_EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, *_ in RAW_EVENT_COLUMNS)
+
+RAW_EVENTS_ARROW_SCHEMA = pa.schema(
+    [pa.field(name, arrow_type, nullable=nullable) for name, _, arrow_type, nullable in RAW_EVENT_COLUMNS]
+)
+
+#: Privacy requests (SPEC section 7): an append-only log. The current opt-out state of a user is
+#: their latest opt_out/opt_in row; `erase` records that their raw events were deleted.
+PRIVACY_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
+    ("user_id", "text", pa.string(), False),
+    ("action", "text", pa.string(), False),  # opt_out | opt_in | erase
+    ("requested_at", "timestamptz", pa.timestamp("us", tz="UTC"), False),
+)
+PRIVACY_ACTIONS = ("opt_out", "opt_in", "erase")
+
+PRIVACY_EVENTS_ARROW_SCHEMA = pa.schema(
+    [pa.field(name, arrow_type, nullable=nullable) for name, _, arrow_type, nullable in PRIVACY_EVENT_COLUMNS]
+)
+
+
+def _column_ddl(columns: tuple[tuple[str, str, pa.DataType, bool], ...]) -> str:
+    return ",\n    ".join(
+        f"{name} {pg_type}{'' if nullable else ' not null'}" for name, pg_type, _, nullable in columns
+    )
+
+
+POSTGRES_DDL = f"""
+create schema if not exists {RAW_SCHEMA_NAME};
+
+create table if not exists {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (
+    {_column_ddl(RAW_EVENT_COLUMNS)}
+);
+-- the pipeline reads new events by arrival time; erasure and export look users up
+create index if not exists interaction_events_received_at_idx
+    on {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (received_at);
+create index if not exists interaction_events_user_id_idx
+    on {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (user_id) where user_id is not null;
+
+create table if not exists {RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE} (
+    {_column_ddl(PRIVACY_EVENT_COLUMNS)},
+    constraint user_privacy_events_action_check check (action in ('opt_out', 'opt_in', 'erase'))
+);
+create index if not exists user_privacy_events_user_idx
+    on {RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE} (user_id, requested_at);
+create index if not exists user_privacy_events_requested_at_idx
+    on {RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE} (requested_at);
+"""

@@ -1,0 +1,238 @@
+"""Where accepted rows go: one small interface, a PostgreSQL and an embedded Parquet implementation.
+
+`append(rows)` is durable when it returns (committed / fsynced) and drops the rows of opted-out
+users, checking the privacy log at write time so an opt-out written before the write is never
+missed. It raises `StorageUnavailable` when the store cannot take the rows; nothing of that call is
+then stored.
+
+PostgreSQL is driven with psycopg's async pool on the event loop: formatting the COPY there, while
+the loop waits on the network without blocking, is faster than a worker thread, which would
+contend with the event loop for the GIL on every request. The Parquet sink writes in a worker
+thread (pyarrow and the fsyncs release the GIL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+import psycopg.errors
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from ingest_service.errors import RejectedByStore, StorageUnavailable
+from ingest_service.settings import StorageSettings
+from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres_async
+from ingest_service.storage.parquet_files import ensure_store
+from ingest_service.storage.privacy_log import (
+    INSERT_SQL,
+    OPTED_OUT_AMONG_SQL,
+    EmbeddedOptOutCache,
+    record_privacy_action,
+)
+from ingest_service.storage.raw_schema import (
+    POSTGRES_DDL,
+    PRIVACY_EVENTS_ARROW_SCHEMA,
+    RAW_EVENTS_ARROW_SCHEMA,
+)
+
+logger = logging.getLogger("ingest_service.storage")
+
+Row = dict[str, Any]
+
+
+class Sink(Protocol):
+    name: str
+
+    async def open(self) -> None:
+        """Prepare the store; must not fail when it is down (the service starts anyway)."""
+
+    async def append(self, rows: Sequence[Row]) -> int:
+        """Store `rows` durably, minus opted-out users' rows; returns how many were written."""
+
+    async def record_privacy_action(self, user_id: str, action: str) -> None:
+        """Append to the privacy log, durably."""
+
+    async def ready(self) -> bool:
+        """Whether the store is reachable and writable now."""
+
+    async def close(self) -> None: ...
+
+
+def _without_opted_out(rows: Sequence[Row], opted_out: set[str]) -> Sequence[Row]:
+    if not opted_out:
+        return rows
+    return [row for row in rows if row["user_id"] not in opted_out]
+
+
+def _user_ids(rows: Sequence[Row]) -> list[str]:
+    return sorted({row["user_id"] for row in rows if row["user_id"] is not None})
+
+
+def migrate_postgres(connection: psycopg.Connection) -> None:
+    """Create the raw schema, tables and indexes if missing (idempotent)."""
+    connection.execute(POSTGRES_DDL)
+
+
+_POSTGRES_DOWN = (psycopg.Error, PoolTimeout, OSError)
+#: errors about the data, not the store: retrying the same rows would fail again
+_POSTGRES_BAD_DATA = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+
+
+class PostgresSink:
+    """`raw.interaction_events` through an async psycopg pool; one COPY and one commit per group."""
+
+    name = "postgres"
+
+    def __init__(self, database_url: str, pool_size: int = 4, timeout_s: float = 3.0) -> None:
+        self._database_url = database_url
+        self._pool_size = pool_size
+        self._timeout_s = timeout_s
+        self._schema_ready = False
+        self._pool: AsyncConnectionPool | None = None
+
+    async def open(self) -> None:
+        # created here, inside the running loop, as the async pool requires
+        self._pool = AsyncConnectionPool(
+            self._database_url,
+            min_size=1,
+            max_size=self._pool_size,
+            open=False,
+            timeout=self._timeout_s,
+            kwargs={
+                "connect_timeout": max(1, math.ceil(self._timeout_s)),
+                "application_name": "ingest_service",
+                # one COPY is one transaction, committed (and flushed, synchronous_commit) before
+                # PostgreSQL answers it: no BEGIN/COMMIT round trips on the hot path
+                "autocommit": True,
+            },
+            reconnect_timeout=float("inf"),  # keep trying in the background until storage returns
+            name="ingest",
+        )
+        await self._pool.open(wait=False)
+        try:
+            await self._ensure_schema()
+        except StorageUnavailable as error:
+            logger.warning(
+                "PostgreSQL not reachable at startup (%s); tables are created on first write", error.detail
+            )
+
+    async def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        try:
+            async with self._pool.connection() as connection:
+                await connection.execute(POSTGRES_DDL)
+        except _POSTGRES_DOWN as error:
+            raise StorageUnavailable(type(error).__name__) from error
+        self._schema_ready = True
+
+    async def append(self, rows: Sequence[Row]) -> int:
+        await self._ensure_schema()
+        # Connections are not pinged on checkout (a round trip per write); one that died while
+        # idle (server restart) fails at once, is dropped by the pool, and the write moves on to
+        # another. Retrying is safe: a failed COPY stored nothing, and if only its answer was lost
+        # the rows are stored twice with the same event ids, which staging deduplicates.
+        for attempt in range(self._pool_size + 1):
+            connection = None
+            try:
+                async with self._pool.connection() as connection:
+                    return await self._append_on(connection, rows)
+            except _POSTGRES_BAD_DATA as error:
+                raise RejectedByStore(type(error).__name__) from error
+            except _POSTGRES_DOWN as error:
+                if connection is not None and connection.broken and attempt < self._pool_size:
+                    continue
+                raise StorageUnavailable(type(error).__name__) from error
+        raise StorageUnavailable("no working connection")
+
+    @staticmethod
+    async def _append_on(connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> int:
+        users = _user_ids(rows)
+        if users:
+            cursor = await connection.execute(OPTED_OUT_AMONG_SQL, (users,))
+            rows = _without_opted_out(rows, {row[0] for row in await cursor.fetchall()})
+        # autocommit: when this returns, PostgreSQL has committed and flushed the COPY
+        return await copy_rows_postgres_async(connection, rows)
+
+    async def record_privacy_action(self, user_id: str, action: str) -> None:
+        await self._ensure_schema()
+        try:
+            async with self._pool.connection() as connection:
+                await connection.execute(INSERT_SQL, (user_id, action, datetime.now(UTC)))
+        except _POSTGRES_DOWN as error:
+            raise StorageUnavailable(type(error).__name__) from error
+
+    async def ready(self) -> bool:
+        try:
+            await self._ensure_schema()
+            async with self._pool.connection(timeout=min(self._timeout_s, 1.0)) as connection:
+                await connection.execute("select 1")
+            return True
+        except (*_POSTGRES_DOWN, StorageUnavailable):
+            return False
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+
+class ParquetSink:
+    """The embedded store: one immutable Parquet file per group, written atomically."""
+
+    name = "embedded"
+
+    def __init__(self, events_dir: Path, privacy_dir: Path) -> None:
+        self.events_dir = events_dir
+        self.privacy_dir = privacy_dir
+        self._opt_outs = EmbeddedOptOutCache(privacy_dir)
+
+    async def open(self) -> None:
+        try:
+            await asyncio.to_thread(ensure_store, self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
+            await asyncio.to_thread(ensure_store, self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
+        except OSError as error:
+            logger.warning("embedded store not writable at startup: %s", error)
+
+    def _append(self, rows: Sequence[Row]) -> int:
+        users = _user_ids(rows)
+        kept = _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
+        append_rows_parquet(self.events_dir, kept)
+        return len(kept)
+
+    async def append(self, rows: Sequence[Row]) -> int:
+        try:
+            return await asyncio.to_thread(self._append, rows)
+        except OSError as error:
+            raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
+
+    async def record_privacy_action(self, user_id: str, action: str) -> None:
+        try:
+            await asyncio.to_thread(record_privacy_action, self.privacy_dir, user_id, action)
+        except OSError as error:
+            raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
+
+    def _ready(self) -> bool:
+        ensure_store(self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
+        return os.access(self.events_dir, os.W_OK)
+
+    async def ready(self) -> bool:
+        try:
+            return await asyncio.to_thread(self._ready)
+        except OSError:
+            return False
+
+    async def close(self) -> None:
+        pass
+
+
+def make_sink(storage: StorageSettings) -> Sink:
+    if storage.database_url:
+        return PostgresSink(storage.database_url, storage.pool_size, storage.connect_timeout_s)
+    return ParquetSink(storage.raw_events_dir, storage.privacy_events_dir)

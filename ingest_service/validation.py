@@ -1,0 +1,349 @@
+"""Turn one client event (either contract) into a canonical raw row, or say which rules it breaks.
+
+Every rule of SPEC section 1 lives here: the ids each event type needs, the category derived from
+the type, ranges and sizes, timestamps, the 8 KiB `event_data`, and which body fields only a
+verified identity may set. The result is a dict with the columns of `raw_schema`, ready for either
+sink. Strings PostgreSQL cannot store (NUL characters) are rejected here, so a bad event can never
+make a whole group-commit write fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from ingest_service.enrichment import UserAgentInfo, parse_user_agent
+from ingest_service.errors import Problem, problem_from_msgspec
+from ingest_service.event_types import (
+    EVENT_TYPES,
+    INTERACTION_TYPES,
+    MAX_CLOCK_SKEW_S,
+    MAX_DEVICE_TYPE,
+    MAX_DURATION_MS,
+    MAX_ENTITY_ID,
+    MAX_EVENT_DATA_BYTES,
+    MAX_SESSION_ID,
+    MAX_SOURCE,
+    MAX_URL,
+    MAX_USER_AGENT,
+    MAX_USER_ID,
+    RATING_RANGE,
+)
+from ingest_service.identity import Caller
+from ingest_service.payloads import AnalyticsEvent, TrackInteraction
+
+Row = dict[str, Any]
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as text; formatting it by hand is several times faster than uuid4()."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_JSON_NUL = b"\\u0000"
+
+
+@dataclass
+class RequestContext:
+    """What one request contributes to all of its events."""
+
+    received_at: datetime
+    caller: Caller
+    header_user_agent: str | None
+    cookie_session_id: str | None
+    generated_session_id: str | None = field(default=None)
+    _user_agents: dict[str | None, UserAgentInfo] = field(default_factory=dict)
+
+    def user_agent_info(self, user_agent: str | None) -> UserAgentInfo:
+        """Events of one request share their user agent: classify it once per request."""
+        info = self._user_agents.get(user_agent)
+        if info is None:
+            info = self._user_agents[user_agent] = parse_user_agent(user_agent)
+        return info
+
+    def fallback_session_id(self) -> str:
+        """The `sid` cookie, else one new session id for the whole request (set as cookie later)."""
+        if self.cookie_session_id:
+            return self.cookie_session_id
+        if self.generated_session_id is None:
+            self.generated_session_id = uuid.uuid4().hex
+        return self.generated_session_id
+
+
+class _Checker:
+    """Collects the problems of one event; `label` prefixes every message (`events[3]`)."""
+
+    __slots__ = ("label", "problems")
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.problems: list[Problem] = []
+
+    def fail(self, field_name: str, rule: str, reason: str) -> None:
+        self.problems.append(Problem(f"{self.label}.{field_name}: {rule}", reason))
+
+    def text(
+        self, field_name: str, value: str | None, max_length: int, *, required_for: str = ""
+    ) -> str | None:
+        if value is None or value == "":
+            if required_for:
+                self.fail(field_name, f"required for {required_for}", "missing_required")
+            return None
+        if len(value) > max_length:
+            self.fail(field_name, f"at most {max_length} characters", "too_long")
+            return None
+        if "\x00" in value:
+            self.fail(field_name, "must not contain NUL characters", "invalid_character")
+            return None
+        return value
+
+    def integer(self, field_name: str, value: int | None, low: int, high: int) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field_name, f"expected an integer, got {type(value).__name__}", "wrong_type")
+            return None
+        if not low <= value <= high:
+            self.fail(field_name, f"must be between {low} and {high}", "out_of_range")
+            return None
+        return value
+
+    def event_id(self, field_name: str, value: str | None) -> str:
+        if value is None:
+            return new_event_id()
+        if _CANONICAL_UUID.fullmatch(value):  # the usual form: skip the slower uuid.UUID parse
+            return value
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            self.fail(field_name, "must be a UUID", "invalid_event_id")
+            return ""
+
+    def occurred_at(self, value: str | int | float | None, received_at: datetime) -> datetime:
+        if value is None:
+            return received_at
+        occurred = None
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int | float):
+            try:
+                occurred = _EPOCH + timedelta(milliseconds=value)
+            except (OverflowError, ValueError):
+                occurred = None
+        else:
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail(
+                    "timestamp",
+                    "needs a time zone (ISO-8601 with zone, or epoch milliseconds)",
+                    "bad_timestamp",
+                )
+                return received_at
+            occurred = parsed.astimezone(UTC) if parsed is not None else None
+        if occurred is None or occurred.year < 1970:
+            self.fail("timestamp", "must be ISO-8601 with a zone or epoch milliseconds", "bad_timestamp")
+            return received_at
+        if (occurred - received_at).total_seconds() > MAX_CLOCK_SKEW_S:
+            return received_at  # a client clock ahead of ours is not trusted
+        return occurred
+
+    def event_data(self, field_name: str, data: dict[str, Any]) -> str:
+        encoded = msgspec.json.encode(data)
+        if len(encoded) > MAX_EVENT_DATA_BYTES:
+            self.fail(field_name, f"at most {MAX_EVENT_DATA_BYTES} bytes as JSON", "event_data_too_large")
+        elif _JSON_NUL in encoded:
+            self.fail(field_name, "must not contain NUL characters", "invalid_character")
+        return encoded.decode()
+
+
+def _enriched(row: Row, info: UserAgentInfo, user_agent: str | None, client_device_type: str | None) -> Row:
+    row["user_agent"] = user_agent
+    row["device_type"] = client_device_type or info.device_type
+    row["browser"] = info.browser
+    row["os"] = info.os
+    row["is_bot"] = info.is_bot
+    return row
+
+
+def _check_type_and_ids(check: _Checker, event_type: str | None, type_field: str, ids: dict[str, Any]) -> str:
+    """Validate event_type and the ids it needs; returns the derived category ('' when unknown)."""
+    if not event_type:
+        check.fail(type_field, "required", "missing_required")
+        return ""
+    spec = EVENT_TYPES.get(event_type)
+    if spec is None:
+        check.fail(type_field, f"unknown event type {event_type[:64]!r}", "unknown_event_type")
+        return ""
+    category, needed = spec
+    for column in needed:
+        field_name, value = ids[column]
+        if value is None or value == "":  # lengths are checked once, where the row is built
+            check.fail(field_name, f"required for {event_type}", "missing_required")
+    return category
+
+
+def _source_from(check: _Checker, container: str, data: dict[str, Any]) -> str | None:
+    source = data.pop("source", None)
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        check.fail(f"{container}.source", f"expected a string, got {type(source).__name__}", "wrong_type")
+        return None
+    return check.text(f"{container}.source", source, MAX_SOURCE)
+
+
+def _search_data(check: _Checker, data: dict[str, Any]) -> None:
+    query = data.get("query")
+    if query is not None and not isinstance(query, str):
+        check.fail("eventData.query", f"expected a string, got {type(query).__name__}", "wrong_type")
+    result_ids = data.get("resultPerfumeIds")
+    if result_ids is not None and not (
+        isinstance(result_ids, list)
+        and all(isinstance(item, str) and 0 < len(item) <= MAX_ENTITY_ID for item in result_ids)
+    ):
+        check.fail(
+            "eventData.resultPerfumeIds",
+            f"must be a list of perfume ids (strings of 1..{MAX_ENTITY_ID} characters)",
+            "wrong_type",
+        )
+
+
+def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+    """One `/api/analytics` event (seed 004) → (row, []) or (None, problems)."""
+    try:
+        event = raw if type(raw) is AnalyticsEvent else msgspec.convert(raw, AnalyticsEvent)
+    except msgspec.ValidationError as error:
+        return None, [problem_from_msgspec(label, error)]
+    check = _Checker(label)
+    category = _check_type_and_ids(
+        check,
+        event.eventType,
+        "eventType",
+        {
+            "perfume_id": ("perfumeId", event.perfumeId),
+            "house_id": ("houseId", event.houseId),
+            "post_id": ("postId", event.postId),
+        },
+    )
+    if event.eventCategory is not None and category and event.eventCategory != category:
+        check.fail(
+            "eventCategory",
+            f"{event.eventCategory[:32]!r} disagrees with eventType {event.eventType} (category {category})",
+            "category_mismatch",
+        )
+    value = event.value
+    if event.eventType == "RATING_COMPLETED":
+        low, high = RATING_RANGE
+        if value is None:
+            check.fail("value", "required for RATING_COMPLETED", "missing_required")
+        elif not low <= value <= high:
+            check.fail("value", f"must be between {low:g} and {high:g} for RATING_COMPLETED", "out_of_range")
+    elif value is not None and value != value:  # NaN cannot come from JSON, but keep the column sane
+        check.fail("value", "must be a number", "wrong_type")
+    data = dict(event.eventData or {})
+    source = _source_from(check, "eventData", data)
+    if event.eventType == "SEARCH_PERFORMED":
+        _search_data(check, data)
+    caller = ctx.caller
+    user_id = caller.user_id
+    user_agent = ctx.header_user_agent
+    if caller.is_server_client:
+        user_id = check.text("userId", event.userId, MAX_USER_ID) or user_id
+        user_agent = event.userAgent or user_agent
+    row: Row = {
+        "event_id": check.event_id("eventId", event.eventId or event.event_id),
+        "received_at": ctx.received_at,
+        "occurred_at": check.occurred_at(event.timestamp, ctx.received_at),
+        "session_id": check.text("sessionId", event.sessionId, MAX_SESSION_ID) or ctx.fallback_session_id(),
+        "user_id": user_id,
+        "event_type": event.eventType,
+        "event_category": category,
+        "perfume_id": check.text("perfumeId", event.perfumeId, MAX_ENTITY_ID),
+        "house_id": check.text("houseId", event.houseId, MAX_ENTITY_ID),
+        "post_id": check.text("postId", event.postId, MAX_ENTITY_ID),
+        "path": check.text("path", event.path, MAX_URL, required_for="/api/analytics"),
+        "referrer": check.text("referrer", event.referrer, MAX_URL),
+        "duration_ms": check.integer("duration", event.duration, 0, MAX_DURATION_MS),
+        "scroll_depth": None,
+        "value": value,
+        "source": source,
+        "event_data": check.event_data("eventData", data),
+    }
+    user_agent = check.text("userAgent", user_agent, MAX_USER_AGENT)
+    device_type = check.text("deviceType", event.deviceType, MAX_DEVICE_TYPE)
+    if check.problems:
+        return None, check.problems
+    return _enriched(row, ctx.user_agent_info(user_agent), user_agent, device_type), []
+
+
+def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+    """One `/api/track` interaction (seed 000) → (row, []) or (None, problems)."""
+    try:
+        interaction = raw if type(raw) is TrackInteraction else msgspec.convert(raw, TrackInteraction)
+    except msgspec.ValidationError as error:
+        return None, [problem_from_msgspec(label, error)]
+    check = _Checker(label)
+    event_type = None
+    if not interaction.interaction_type:
+        check.fail("interaction_type", f"required, one of {', '.join(INTERACTION_TYPES)}", "missing_required")
+    else:
+        event_type = INTERACTION_TYPES.get(interaction.interaction_type)
+        if event_type is None:
+            check.fail(
+                "interaction_type",
+                f"must be one of {', '.join(INTERACTION_TYPES)}, got {interaction.interaction_type[:32]!r}",
+                "unknown_event_type",
+            )
+    post_id = check.text(
+        "post_id", interaction.post_id, MAX_ENTITY_ID, required_for=event_type or "/api/track"
+    )
+    metadata = dict(interaction.metadata or {})
+    duration = metadata.pop("duration", None)
+    scroll_depth = metadata.pop("scroll_depth", None)
+    source = _source_from(check, "metadata", metadata)
+    caller = ctx.caller
+    user_id = caller.user_id
+    user_agent = ctx.header_user_agent
+    if caller.is_server_client:
+        user_id = check.text("user_id", interaction.user_id or interaction.userId, MAX_USER_ID) or user_id
+        user_agent = interaction.user_agent or interaction.userAgent or user_agent
+    if user_id is None:
+        # a server client reached here without a user for this interaction
+        check.fail("user_id", "required: /api/track records interactions of identified users", "missing_user")
+    row: Row = {
+        "event_id": check.event_id("event_id", interaction.event_id or interaction.eventId),
+        "received_at": ctx.received_at,
+        "occurred_at": check.occurred_at(interaction.timestamp, ctx.received_at),
+        "session_id": check.text("session_id", interaction.session_id, MAX_SESSION_ID)
+        or ctx.fallback_session_id(),
+        "user_id": user_id,
+        "event_type": event_type,
+        "event_category": EVENT_TYPES[event_type][0] if event_type else "",
+        "perfume_id": None,
+        "house_id": None,
+        "post_id": post_id,
+        "path": check.text("path", interaction.path, MAX_URL),
+        "referrer": check.text("referrer", interaction.referrer, MAX_URL),
+        "duration_ms": check.integer("metadata.duration", duration, 0, MAX_DURATION_MS),
+        "scroll_depth": check.integer("metadata.scroll_depth", scroll_depth, 0, 100),
+        "value": None,
+        "source": source,
+        "event_data": check.event_data("metadata", metadata),
+    }
+    user_agent = check.text("user_agent", user_agent, MAX_USER_AGENT)
+    if check.problems:
+        return None, check.problems
+    return _enriched(row, ctx.user_agent_info(user_agent), user_agent, None), []
