@@ -1,0 +1,50 @@
+{# Arrival hours (UTC, by received_at) in which raw holds more deliveries than
+   base_interaction_events: exactly where new rows landed since the last run, however late or
+   early their received_at. Counting reads one column, so it stays cheap on large stores.
+   Rows of users being erased are left out of both counts (base still holds them). #}
+{% macro grown_arrival_hours(erased_users_sql=none) %}
+  {% if not execute %}{{ return([]) }}{% endif %}
+  {% set query %}
+    with raw_hours as (
+        select date_trunc('hour', received_at) as arrival_hour, count(*) as deliveries
+        from ({{ normalized_raw_events() }}) as raw_events
+        {% if erased_users_sql %}where user_id is null or user_id not in ({{ erased_users_sql }}){% endif %}
+        group by 1
+    ),
+    known_hours as (
+        select date_trunc('hour', received_at) as arrival_hour, count(*) as deliveries
+        from {{ this }}
+        where not is_deleted
+        {% if erased_users_sql %}and (user_id is null or user_id not in ({{ erased_users_sql }})){% endif %}
+        group by 1
+    )
+    select cast(raw_hours.arrival_hour as varchar)
+    from raw_hours
+    left join known_hours on known_hours.arrival_hour = raw_hours.arrival_hour
+    where raw_hours.deliveries > coalesce(known_hours.deliveries, 0)
+    order by 1
+  {% endset %}
+  {# consecutive hours merge into one [start, end) range #}
+  {% set ranges = [] %}
+  {% for row in run_query(query).rows %}
+    {% set hour = modules.datetime.datetime.strptime(row[0][:19], '%Y-%m-%d %H:%M:%S') %}
+    {% if ranges and ranges[-1][1] == hour %}
+      {% set previous = ranges.pop() %}
+      {% do ranges.append([previous[0], hour + modules.datetime.timedelta(hours=1)]) %}
+    {% else %}
+      {% do ranges.append([hour, hour + modules.datetime.timedelta(hours=1)]) %}
+    {% endif %}
+  {% endfor %}
+  {{ return(ranges) }}
+{% endmacro %}
+
+{# A filter on the RAW received_at column (timestamptz) for the given [start, end) ranges, so
+   the engine can prune Parquet row groups / use the index. #}
+{% macro received_at_ranges(ranges) %}
+  {% if ranges | length == 0 %}{{ return('1 = 0') }}{% endif %}
+  {% set conditions = [] %}
+  {% for range in ranges %}
+    {% do conditions.append("(received_at >= cast('" ~ range[0].strftime('%Y-%m-%d %H:%M:%S') ~ "+00' as timestamptz) and received_at < cast('" ~ range[1].strftime('%Y-%m-%d %H:%M:%S') ~ "+00' as timestamptz))") %}
+  {% endfor %}
+  {{ return('(' ~ conditions | join(' or ') ~ ')') }}
+{% endmacro %}
