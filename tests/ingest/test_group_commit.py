@@ -1,0 +1,109 @@
+"""Group commit on a real PostgreSQL: many requests, few writes, no ack before the commit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from ingest_service.errors import RejectedByStore
+from ingest_service.group_commit import GroupCommitWriter
+from ingest_service.metrics import Metrics
+from ingest_service.storage.sinks import PostgresSink
+
+pytestmark = pytest.mark.postgres
+
+
+def _row(event_id: str | None = None) -> dict:
+    now = datetime.now(UTC)
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "received_at": now,
+        "occurred_at": now,
+        "session_id": "s",
+        "user_id": None,
+        "event_type": "PAGE_VIEW",
+        "event_category": "VIEW",
+        "perfume_id": None,
+        "house_id": None,
+        "post_id": None,
+        "path": "/",
+        "referrer": None,
+        "user_agent": None,
+        "device_type": "unknown",
+        "browser": "unknown",
+        "os": "unknown",
+        "is_bot": False,
+        "duration_ms": None,
+        "scroll_depth": None,
+        "value": None,
+        "source": None,
+        "event_data": "{}",
+    }
+
+
+async def _with_writer(url: str, body) -> Metrics:
+    metrics = Metrics()
+    sink = PostgresSink(url)
+    await sink.open()
+    writer = GroupCommitWriter(sink, metrics, max_rows=5000, max_wait_s=0.002)
+    writer.start()
+    try:
+        await body(writer)
+    finally:
+        await writer.stop()
+        await sink.close()
+    return metrics
+
+
+def _stored_ids(url: str) -> set[str]:
+    with psycopg.connect(url) as connection:
+        return {str(row[0]) for row in connection.execute("select event_id from raw.interaction_events")}
+
+
+def test_concurrent_requests_share_writes_and_are_acked_only_when_committed(postgres_url):
+    seen_on_ack: list[bool] = []
+
+    async def request(writer: GroupCommitWriter) -> None:
+        rows = [_row() for _ in range(20)]
+        await writer.submit(rows)
+        # acknowledged: another connection must already see every row
+        stored = await asyncio.to_thread(_stored_ids, postgres_url)
+        seen_on_ack.append({row["event_id"] for row in rows} <= stored)
+
+    async def body(writer: GroupCommitWriter) -> None:
+        await asyncio.gather(*(request(writer) for _ in range(50)))
+
+    metrics = asyncio.run(_with_writer(postgres_url, body))
+
+    assert seen_on_ack == [True] * 50
+    writes = metrics.write_rows.collect()[0].samples
+    count = next(sample.value for sample in writes if sample.name.endswith("_count"))
+    total = next(sample.value for sample in writes if sample.name.endswith("_sum"))
+    assert total == 1000
+    assert count < 50, "requests arriving together must share a write"
+
+
+def test_a_row_the_store_refuses_fails_only_its_own_request(postgres_url):
+    good = [_row() for _ in range(3)]
+    bad = [_row(event_id="not-a-uuid")]  # bypasses validation on purpose
+    outcomes: dict[str, object] = {}
+
+    async def body(writer: GroupCommitWriter) -> None:
+        async def submit(name: str, rows: list[dict]) -> None:
+            try:
+                await writer.submit(rows)
+                outcomes[name] = "stored"
+            except RejectedByStore as error:
+                outcomes[name] = error
+
+        await asyncio.gather(submit("good", good), submit("bad", bad))
+
+    asyncio.run(_with_writer(postgres_url, body))
+
+    assert outcomes["good"] == "stored"
+    assert isinstance(outcomes["bad"], RejectedByStore) and outcomes["bad"].status_code == 400
+    assert _stored_ids(postgres_url) == {row["event_id"] for row in good}

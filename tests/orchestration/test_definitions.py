@@ -1,0 +1,153 @@
+"""The definitions load, and what the UI shows matches the contract (SPEC section 8, seed 004's cron)."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+
+from orchestration.definitions import build_definitions, defs
+from orchestration.settings import OrchestrationSettings
+
+MARTS = (
+    "sessions",
+    "perfume_interaction_stats",
+    "trending_perfumes",
+    "user_behavior_profile",
+    "post_engagement",
+    "user_engagement_30d",
+)
+SEEDS = ("event_weights", "perfumes", "perfume_notes", "houses")
+
+#: Seed 004: stats and trending hourly, sessions and profiles daily at 02:00, report Sundays 00:00.
+SCHEDULES = {
+    "hourly_stats_and_trending_schedule": ("hourly_stats_and_trending", "0 * * * *"),
+    "daily_sessions_and_profiles_schedule": ("daily_sessions_and_profiles", "0 2 * * *"),
+    "weekly_report_schedule": ("weekly_report_job", "0 0 * * 0"),
+}
+LIFECYCLE_JOBS = {
+    "raw_events_compaction",
+    "raw_events_retention",
+    "user_data_export",
+    "user_erasure",
+    "user_privacy_request",
+}
+PIPELINE_JOBS = {
+    "incremental_pipeline",
+    "hourly_stats_and_trending",
+    "daily_sessions_and_profiles",
+    "weekly_report_job",
+}
+
+
+@pytest.fixture(scope="module")
+def local_defs(dbt_manifest, tmp_path_factory) -> dg.Definitions:
+    data_dir = tmp_path_factory.mktemp("data")
+    return build_definitions(OrchestrationSettings.from_env({"DATA_DIR": str(data_dir)}))
+
+
+def _keys(names) -> set[dg.AssetKey]:
+    return {dg.AssetKey(name) for name in names}
+
+
+def _manifest(project) -> dict:
+    return json.loads(project.manifest_path.read_text())
+
+
+def test_workspace_entry_point_loads(dbt_manifest, data_dir, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    loaded = defs()
+    assert isinstance(loaded, dg.Definitions)
+    loaded.validate_loadable(loaded)
+
+
+def test_every_dbt_model_and_seed_is_an_asset_in_a_readable_group(local_defs, dbt_manifest):
+    graph = local_defs.resolve_asset_graph()
+    nodes = _manifest(dbt_manifest)["nodes"].values()
+    dbt_names = {node["name"] for node in nodes if node["resource_type"] in ("model", "seed")}
+    assert set(MARTS) | set(SEEDS) | {"stg_interaction_events"} <= dbt_names
+    ours = {dg.AssetKey(["raw", "interaction_events"]), dg.AssetKey(["raw", "user_privacy_events"])}
+    assert _keys(dbt_names) | ours | {dg.AssetKey("weekly_report")} == set(graph.get_all_asset_keys())
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert {groups[key] for key in _keys(MARTS)} == {"marts"}
+    assert {groups[key] for key in _keys(SEEDS)} == {"catalog"}
+    assert groups[dg.AssetKey("stg_interaction_events")] == "staging"
+    assert {groups[key] for key in ours} == {"ingest"}
+    assert groups[dg.AssetKey("weekly_report")] == "reports"
+
+
+def test_raw_events_are_upstream_of_staging_and_the_report_downstream_of_the_marts(local_defs):
+    graph = local_defs.resolve_asset_graph()
+    raw = dg.AssetKey(["raw", "interaction_events"])
+    assert raw in graph.get(dg.AssetKey("stg_interaction_events")).parent_keys or raw in {
+        ancestor
+        for parent in graph.get(dg.AssetKey("stg_interaction_events")).parent_keys
+        for ancestor in graph.get(parent).parent_keys
+    }
+    assert {dg.AssetKey("sessions"), dg.AssetKey("stg_interaction_events")} <= graph.get(
+        dg.AssetKey("weekly_report")
+    ).parent_keys
+
+
+def test_dbt_tests_are_asset_checks_and_raw_events_have_a_freshness_check(local_defs, dbt_manifest):
+    nodes = _manifest(dbt_manifest)["nodes"].values()
+    dbt_tests = {
+        node["name"]
+        for node in nodes
+        if node["resource_type"] == "test"
+        and (node.get("attached_node") or "").startswith(("model.", "seed."))
+    }
+    check_keys = local_defs.resolve_asset_graph().asset_check_keys
+    assert {key.name for key in check_keys} == dbt_tests | {"raw_events_are_fresh"}
+    assert dg.AssetCheckKey(dg.AssetKey(["raw", "interaction_events"]), "raw_events_are_fresh") in check_keys
+
+
+def test_jobs_schedules_and_sensor_snapshot(local_defs):
+    jobs = {job.name for job in local_defs.resolve_all_job_defs()} - {"__ASSET_JOB"}
+    assert jobs == PIPELINE_JOBS | LIFECYCLE_JOBS
+    schedules = {schedule.name: schedule for schedule in local_defs.schedules}
+    assert {
+        name: (schedules[name].job_name, schedules[name].cron_schedule) for name in SCHEDULES
+    } == SCHEDULES
+    assert set(schedules) == set(SCHEDULES) | {"raw_events_compaction_hourly", "raw_events_retention_daily"}
+    assert all(schedules[name].execution_timezone == "UTC" for name in SCHEDULES)
+    (sensor,) = local_defs.sensors
+    assert (sensor.name, sensor.job_name) == ("new_events_sensor", "incremental_pipeline")
+
+
+def _selected(local_defs, job_name) -> set[dg.AssetKey]:
+    return set(local_defs.resolve_job_def(job_name).asset_layer.selected_asset_keys)
+
+
+def test_each_scheduled_job_builds_what_its_schedule_is_for(local_defs):
+    raw = dg.AssetKey(["raw", "interaction_events"])
+    hourly = _selected(local_defs, "hourly_stats_and_trending")
+    assert (
+        _keys(["perfume_interaction_stats", "trending_perfumes", "stg_interaction_events"]) | {raw} <= hourly
+    )
+    assert not _keys(["user_behavior_profile", "weekly_report"]) & hourly
+    daily = _selected(local_defs, "daily_sessions_and_profiles")
+    assert (
+        _keys(["sessions", "user_behavior_profile", "post_engagement", "user_engagement_30d"]) | {raw}
+        <= daily
+    )
+    assert dg.AssetKey("weekly_report") not in daily
+    # the report reads staging, sessions and the catalog: the weekly job refreshes those first
+    assert _keys(["stg_interaction_events", "sessions", "perfumes", "weekly_report"]) <= _selected(
+        local_defs, "weekly_report_job"
+    )
+    incremental = _selected(local_defs, "incremental_pipeline")
+    assert _keys(MARTS) | {raw} <= incremental and dg.AssetKey("weekly_report") not in incremental
+
+
+def test_database_url_selects_the_prod_target_and_stays_a_secret(dbt_manifest, data_dir):
+    settings = OrchestrationSettings.from_env(
+        {"DATA_DIR": str(data_dir), "DATABASE_URL": "postgresql://app:s3cret@db.internal:5432/events"}
+    )
+    prod_defs = build_definitions(settings)
+    assert prod_defs.resources["dbt"].target == "prod"
+    for name in ("warehouse", "raw_events_store"):
+        url = prod_defs.resources[name].database_url
+        assert isinstance(url, dg.EnvVar) and url.env_var_name == "DATABASE_URL"

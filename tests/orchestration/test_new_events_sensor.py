@@ -1,0 +1,92 @@
+"""The new-events sensor against real stores: it fires once enough events arrived, never without them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import psycopg
+import pytest
+
+from ingest_service.storage.bulk_load import copy_rows_postgres
+from ingest_service.storage.raw_schema import POSTGRES_DDL
+from orchestration.ingest.new_events_sensor import build_new_events_sensor
+from orchestration.resources import RawEventStore
+from orchestration.sample_traffic import raw_rows
+from tests.orchestration.conftest import write_raw_rows
+
+THRESHOLD = 10
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class Store:
+    """Appends rows to one real raw store and reads it through the sensor's resource."""
+
+    def __init__(self, kind: str, data_dir, make_postgres_database) -> None:
+        self.kind = kind
+        self.data_dir = data_dir
+        self.url = None
+        if kind == "postgres":
+            self.url = make_postgres_database("sensor")
+            with psycopg.connect(self.url) as connection:
+                connection.execute(POSTGRES_DDL)
+        self.resource = RawEventStore(data_dir=str(data_dir), database_url=self.url)
+
+    def append(self, rows) -> None:
+        if self.url:
+            with psycopg.connect(self.url) as connection:
+                copy_rows_postgres(connection, rows)
+        else:
+            write_raw_rows(self.data_dir, rows)
+
+
+@pytest.fixture(params=["parquet", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, data_dir, make_postgres_database) -> Store:
+    return Store(request.param, data_dir, make_postgres_database)
+
+
+@pytest.fixture
+def events(small_traffic):
+    """Rows received one second apart from T0, so each batch has a known newest `received_at`."""
+    return [
+        row | {"received_at": T0 + timedelta(seconds=index)}
+        for index, row in enumerate(raw_rows(small_traffic))
+    ]
+
+
+def tick(sensor: dg.SensorDefinition, store: Store, cursor: str | None):
+    context = dg.build_sensor_context(cursor=cursor, resources={"raw_events_store": store.resource})
+    return sensor.evaluate_tick(context)
+
+
+def test_sensor_fires_on_enough_new_events_and_not_without_them(store, events):
+    sensor = build_new_events_sensor("incremental_pipeline", threshold=THRESHOLD, interval_seconds=30)
+    assert sensor.job_name == "incremental_pipeline"
+
+    result = tick(sensor, store, None)  # nothing stored yet
+    assert result.run_requests == [] and result.cursor is None
+
+    store.append(events[:4])
+    result = tick(sensor, store, None)
+    assert result.run_requests == [] and result.cursor is None
+    assert "4 new events" in result.skip_message
+
+    store.append(events[4:THRESHOLD])  # now exactly the threshold
+    result = tick(sensor, store, None)
+    assert len(result.run_requests) == 1
+    cursor = result.cursor
+    assert datetime.fromisoformat(cursor) == events[THRESHOLD - 1]["received_at"]
+
+    result = tick(sensor, store, cursor)  # no new events since the run
+    assert result.run_requests == [] and result.cursor == cursor
+    assert "0 new events" in result.skip_message
+
+    store.append(events[THRESHOLD : THRESHOLD + 9])  # one short
+    assert tick(sensor, store, cursor).run_requests == []
+
+    store.append(events[THRESHOLD + 9 : THRESHOLD + 10])
+    result = tick(sensor, store, cursor)
+    (request,) = result.run_requests
+    assert datetime.fromisoformat(result.cursor) == events[THRESHOLD + 9]["received_at"]
+    assert request.run_key == f"new-events-{result.cursor}"
+    assert request.tags["new_events"] == str(THRESHOLD)

@@ -1,0 +1,120 @@
+"""The lifecycle Dagster jobs run for real (in-process) and report what they did as metadata."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ingest_service.lifecycle.stores import RawStores
+from ingest_service.storage.bulk_load import append_rows_parquet
+from ingest_service.storage.privacy_log import opted_out_users
+from orchestration.lifecycle import defs
+from orchestration.lifecycle.jobs import (
+    raw_events_retention,
+    user_data_export,
+    user_erasure,
+    user_privacy_request,
+)
+from orchestration.lifecycle.resources import LifecycleStores
+from tests.privacy.raw_events import raw_event
+
+
+def _resources(tmp_path) -> dict:
+    # database_url "" (not None) pins the embedded store whatever DATABASE_URL the test runner has
+    return {"lifecycle": LifecycleStores(data_dir=str(tmp_path), database_url="")}
+
+
+def _output_metadata(result: dg.ExecuteInProcessResult, op_name: str) -> dict:
+    [event] = [e for e in result.events_for_node(op_name) if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
+    return {key: value.value for key, value in event.step_output_data.metadata.items()}
+
+
+def test_definitions_hold_the_lifecycle_jobs_and_the_daily_retention_schedule():
+    repository = defs.get_repository_def()
+    assert {job.name for job in repository.get_all_jobs()} >= {
+        "raw_events_retention",
+        "user_data_export",
+        "user_erasure",
+        "user_privacy_request",
+    }
+    schedule = repository.get_schedule_def("raw_events_retention_daily")
+    assert (schedule.job_name, schedule.cron_schedule) == ("raw_events_retention", "30 3 * * *")
+
+
+def test_retention_job_deletes_old_rows_and_reports_counts(tmp_path):
+    stores = RawStores(database_url=None, data_dir=tmp_path)
+    now = datetime.now(UTC)
+    append_rows_parquet(
+        stores.events_dir,
+        [raw_event(received_at=now - timedelta(days=d)) for d in (100, 91, 89, 1)],
+    )
+
+    result = raw_events_retention.execute_in_process(
+        run_config={"ops": {"delete_expired_raw_events": {"config": {}}}}, resources=_resources(tmp_path)
+    )
+
+    assert result.success
+    metadata = _output_metadata(result, "delete_expired_raw_events")
+    assert (metadata["retention_days"], metadata["rows_removed"], metadata["embedded_files_rewritten"]) == (
+        90,
+        2,
+        1,
+    )
+    observations = result.asset_observations_for_node("delete_expired_raw_events")
+    assert [o.asset_key for o in observations] == [dg.AssetKey(["raw", "interaction_events"])]
+    remaining = duckdb.sql(f"select count(*) from read_parquet('{stores.events_dir}/*.parquet')").fetchall()
+    assert remaining == [(2,)]
+
+
+def test_export_job_writes_the_users_document_under_exports(tmp_path):
+    stores = RawStores(database_url=None, data_dir=tmp_path)
+    now = datetime.now(UTC)
+    mine = [raw_event(received_at=now, user_id="user/1", event_type="PERFUME_VIEW", perfume_id="p-9")]
+    append_rows_parquet(stores.events_dir, mine + [raw_event(received_at=now, user_id="user-2")])
+
+    result = user_data_export.execute_in_process(
+        run_config={"ops": {"export_user_data": {"config": {"user_id": "user/1"}}}},
+        resources=_resources(tmp_path),
+    )
+
+    path = result.output_for_node("export_user_data")
+    assert path.startswith(str(tmp_path / "exports" / "user_1-"))
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    assert [event["event_id"] for event in document["raw_events"]] == [mine[0]["event_id"]]
+    assert _output_metadata(result, "export_user_data")["raw_events"] == 1
+
+
+def test_erasure_and_privacy_request_jobs(tmp_path):
+    stores = RawStores(database_url=None, data_dir=tmp_path)
+    now = datetime.now(UTC)
+    append_rows_parquet(stores.events_dir, [raw_event(received_at=now, user_id=u) for u in ("gone", "stays")])
+
+    erased = user_erasure.execute_in_process(
+        run_config={"ops": {"erase_user_raw_events": {"config": {"user_id": "gone"}}}},
+        resources=_resources(tmp_path),
+    )
+    opted = user_privacy_request.execute_in_process(
+        run_config={"ops": {"record_privacy_request": {"config": {"user_id": "stays", "action": "opt_out"}}}},
+        resources=_resources(tmp_path),
+    )
+
+    assert erased.success and opted.success
+    assert _output_metadata(erased, "erase_user_raw_events")["raw_rows_removed"] == 1
+    users = duckdb.sql(f"select user_id from read_parquet('{stores.events_dir}/*.parquet')").fetchall()
+    assert users == [("stays",)]
+    assert opted_out_users(stores.privacy_log_dir) == {"stays"}
+
+
+def test_a_bad_user_id_fails_the_step_with_a_clear_message(tmp_path):
+    result = user_erasure.execute_in_process(
+        run_config={"ops": {"erase_user_raw_events": {"config": {"user_id": " "}}}},
+        resources=_resources(tmp_path),
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "non-empty" in failure.step_failure_data.user_failure_data.description

@@ -1,0 +1,117 @@
+"""Erasure's store half: every raw row of the user goes, from both stores, and nothing else does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import psycopg
+import pytest
+
+from ingest_service.lifecycle.erasure import erase_user
+from ingest_service.lifecycle.stores import LifecycleError, RawStores
+from ingest_service.lifecycle.warehouse import WarehouseLocation
+from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
+from ingest_service.storage.raw_schema import POSTGRES_DDL
+from tests.privacy.raw_events import raw_event
+
+T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def _rows(user_id: str | None, count: int, session_id: str) -> list[dict]:
+    return [
+        raw_event(received_at=T0 + timedelta(minutes=i), user_id=user_id, session_id=session_id)
+        for i in range(count)
+    ]
+
+
+def _embedded_ids(stores: RawStores) -> set[tuple[str, str | None]]:
+    rows = duckdb.sql(
+        f"select event_id, user_id from read_parquet('{stores.events_dir}/*.parquet')"
+    ).fetchall()
+    return set(rows)
+
+
+def _postgres_ids(url: str) -> set[tuple[str, str | None]]:
+    with psycopg.connect(url) as connection:
+        return set(connection.execute("select event_id::text, user_id from raw.interaction_events"))
+
+
+def _privacy_actions(stores: RawStores) -> list[tuple[str, str]]:
+    with psycopg.connect(stores.database_url) as connection:
+        return list(
+            connection.execute("select user_id, action from raw.user_privacy_events order by requested_at")
+        )
+
+
+@pytest.mark.postgres
+def test_erasure_removes_the_users_rows_from_both_stores_and_is_idempotent(tmp_path, postgres_url):
+    stores = RawStores(database_url=postgres_url, data_dir=tmp_path)
+    warehouse = WarehouseLocation.from_env(tmp_path, postgres_url, env={})
+    # the same user in a mixed file and a file of their own, plus files without them
+    mixed = _rows("erase-me", 2, "s-a") + _rows("keep-me", 2, "s-b") + _rows(None, 1, "s-a")
+    only_user = _rows("erase-me", 3, "s-c")
+    others = _rows("keep-me", 2, "s-d")
+    append_rows_parquet(stores.events_dir, mixed)
+    append_rows_parquet(stores.events_dir, only_user)
+    others_file = append_rows_parquet(stores.events_dir, others)
+    others_inode = others_file.stat().st_ino
+    with psycopg.connect(postgres_url) as connection:
+        connection.execute(POSTGRES_DDL)
+        copy_rows_postgres(connection, _rows("erase-me", 4, "s-e") + _rows("keep-me", 1, "s-f"))
+    all_rows = mixed + only_user + others
+    expected_embedded = {(r["event_id"], r["user_id"]) for r in all_rows if r["user_id"] != "erase-me"}
+    expected_postgres = {(e, u) for e, u in _postgres_ids(postgres_url) if u != "erase-me"}
+
+    report = erase_user(stores, warehouse, "erase-me")
+
+    assert _embedded_ids(stores) == expected_embedded
+    assert _postgres_ids(postgres_url) == expected_postgres
+    assert (report.raw.postgres_rows_removed, report.raw.embedded.rows_removed) == (4, 5)
+    assert (report.raw.embedded.files_rewritten, report.raw.embedded.files_deleted) == (1, 1)
+    assert others_file.stat().st_ino == others_inode
+    assert report.warehouse is None  # no warehouse was ever built here, so there is nothing to rebuild
+    assert _privacy_actions(stores) == [("erase-me", "erase")]
+
+    again = erase_user(stores, warehouse, "erase-me")
+    assert again.raw.rows_removed == 0
+    assert _embedded_ids(stores) == expected_embedded
+    assert _postgres_ids(postgres_url) == expected_postgres
+    assert _privacy_actions(stores) == [("erase-me", "erase"), ("erase-me", "erase")]
+
+
+def test_erasure_of_an_unknown_user_changes_nothing_and_a_bad_id_is_refused(tmp_path):
+    stores = RawStores(database_url=None, data_dir=tmp_path)
+    warehouse = WarehouseLocation.from_env(tmp_path, None, env={})
+    rows = _rows("someone", 3, "s-1")
+    append_rows_parquet(stores.events_dir, rows)
+
+    report = erase_user(stores, warehouse, "nobody")
+
+    assert report.raw.rows_removed == 0
+    assert _embedded_ids(stores) == {(r["event_id"], "someone") for r in rows}
+    with pytest.raises(LifecycleError, match="at most 128"):
+        erase_user(stores, warehouse, "x" * 129)
+    with pytest.raises(LifecycleError, match="non-empty"):
+        erase_user(stores, warehouse, "  ")
+
+
+@pytest.mark.slow
+def test_a_busy_warehouse_fails_the_rebuild_with_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
+    stores = RawStores(database_url=None, data_dir=tmp_path)
+    append_rows_parquet(stores.events_dir, _rows("busy-user", 2, "s-1"))
+    warehouse = WarehouseLocation.from_env(tmp_path, None, env={})
+    # this process holds DuckDB's write lock, as a running dbt or Dagster process would
+    with duckdb.connect(str(warehouse.duckdb_path)), pytest.raises(LifecycleError) as failure:
+        erase_user(stores, warehouse, "busy-user")
+
+    message = str(failure.value)
+    assert "dbt run failed" in message and "lock" in message
+    assert "Another process" in message and "erase busy-user` again" in message
+    assert "Traceback" not in message
+    # the raw half is done and logged, so re-running only has the rebuild left to do
+    assert _embedded_ids(stores) == set()
+    logged = duckdb.sql(f"select user_id, action from read_parquet('{stores.privacy_log_dir}/*.parquet')")
+    assert logged.fetchall() == [("busy-user", "erase")]
