@@ -81,6 +81,8 @@ def migrate_postgres(connection: psycopg.Connection) -> None:
 
 
 _POSTGRES_DOWN = (psycopg.Error, PoolTimeout, OSError)
+#: how long one background series of reconnection attempts lasts (attempts at 0, 1 and 2 s)
+RECONNECT_SERIES_S = 2.0
 #: errors about the data, not the store: retrying the same rows would fail again
 _POSTGRES_BAD_DATA = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
 
@@ -112,7 +114,11 @@ class PostgresSink:
                 # PostgreSQL answers it: no BEGIN/COMMIT round trips on the hot path
                 "autocommit": True,
             },
-            reconnect_timeout=float("inf"),  # keep trying in the background until storage returns
+            # psycopg_pool doubles the wait between reconnection attempts without a ceiling (1, 2,
+            # 4… s), so after a long outage the pool would come back minutes after PostgreSQL did.
+            # Ending each series early keeps the gaps short: once a series gives up, the next
+            # request that finds no connection starts a fresh one, whose first attempt is at once.
+            reconnect_timeout=RECONNECT_SERIES_S,
             name="ingest",
         )
         await self._pool.open(wait=False)

@@ -31,6 +31,9 @@ from tests.ingest.conftest import API_KEY
 
 pytestmark = [pytest.mark.slow]
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: reconnection attempts are at most ~1 s apart (RECONNECT_SERIES_S): 0.1–0.3 s measured, also with
+#: both cores busy; 4.5 s with psycopg_pool's uncapped backoff; the rest is slack for a loaded machine
+RECOVERY_BOUND_S = 4.0
 
 
 def _free_port() -> int:
@@ -159,15 +162,28 @@ def test_postgres_outage_mid_load_is_503_then_recovers_without_losing_acknowledg
         _admin(f"select pg_terminate_backend(pid) from pg_stat_activity where datname = '{database}'")
         time.sleep(2.5)
         ready_during = httpx.get(f"{server.base_url}/readyz", timeout=10).status_code
+        # a longer outage: an uncapped reconnection backoff (1, 2, 4, 8 s…) would now wait seconds
+        time.sleep(6.0)
         _admin(f'alter database "{database}" allow_connections true')
-        time.sleep(3.0)
+        statuses_at_return = len(load.statuses)
+        returned_at = time.monotonic()
+
+        # "by itself": no restart, no admin action; a few seconds, however long the outage was
+        def recovered() -> bool:
+            return 200 in load.statuses[statuses_at_return:]
+
+        while time.monotonic() - returned_at < RECOVERY_BOUND_S and not recovered():
+            time.sleep(0.1)
+        recovery_s = time.monotonic() - returned_at
+        print(f"recovered {recovery_s:.1f} s after storage returned")
+        time.sleep(0.5)
 
     assert acked_before_outage > 0
     assert ready_during == 503
     assert set(load.statuses) == {200, 503}, "only acknowledgements and 503s"
     assert all(value and int(value) >= 1 for value in load.retry_after)
-    first_503 = load.statuses.index(503)
-    assert 200 in load.statuses[first_503:], "the service recovered by itself"
+    assert recovered(), f"not recovered {RECOVERY_BOUND_S} s after storage returned"
+    assert recovery_s < RECOVERY_BOUND_S
     assert httpx.get(f"{server.base_url}/readyz", timeout=10).status_code == 200
     with psycopg.connect(url) as connection:
         stored = {str(row[0]) for row in connection.execute("select event_id from raw.interaction_events")}
