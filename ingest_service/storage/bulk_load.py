@@ -8,6 +8,7 @@ these two functions, so both stores receive exactly the same values.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,16 @@ def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
 COPY_SQL = f"copy {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
 
 
+_ALL_COLUMNS = operator.itemgetter(*RAW_EVENT_COLUMN_NAMES)
+_COLUMN_SET = frozenset(RAW_EVENT_COLUMN_NAMES)
+
+
 def _copy_values(rows: Iterable[Row]) -> Iterable[tuple[Any, ...]]:
     for row in rows:
+        if type(row["event_data"]) is str and len(row) == len(_COLUMN_SET) and row.keys() == _COLUMN_SET:
+            # the service's rows: every column, JSON already text; one C call instead of 22 lookups
+            yield _ALL_COLUMNS(row)
+            continue
         values = [row.get(name) for name in RAW_EVENT_COLUMN_NAMES]
         values[-1] = _event_data_text(values[-1])
         yield tuple(values)
