@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -157,40 +156,32 @@ def _print_slowest_models(target_path: Path, count: int = 6) -> None:
 def run_dbt(arguments: list[str], environment: dict[str, str], label: str) -> DbtRun:
     """Run dbt as a child process (its own peak memory is then measurable) and time it."""
     print(f"  {label} ...", flush=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # dbt's artefacts go to the benchmark's own place, not the project's shared target/
     target_path = Path(environment["BENCH_TARGET_PATH"])
     started = time.perf_counter()
-    result = subprocess.run(
-        [
-            DBT,
-            *arguments,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-        ],
-        env={**os.environ, **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"dbt {' '.join(arguments)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
-    finished = re.search(r"in (\d+) hours (\d+) minutes and ([\d.]+) seconds", result.stdout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    command = [DBT, *arguments, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+               "--target-path", str(target_path)]  # fmt: skip
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(
+            command, env={**os.environ, **environment}, stdout=stdout, stderr=stderr, text=True
+        )
+        # wait4 gives this child's own peak memory (RUSAGE_CHILDREN would be the max over all runs)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        stdout.seek(0), stderr.seek(0)
+        output, errors = stdout.read(), stderr.read()
+    if process.returncode != 0:
+        sys.exit(f"dbt {' '.join(arguments)} failed:\n{output[-4000:]}\n{errors[-2000:]}")
+    finished = re.search(r"in (\d+) hours (\d+) minutes and ([\d.]+) seconds", output)
     if arguments[0] == "run":
         _print_slowest_models(target_path)
-    # ru_maxrss of children is the max over all children so far; report it when it grew
     in_dbt = (
         int(finished.group(1)) * 3600 + int(finished.group(2)) * 60 + float(finished.group(3))
         if finished
         else wall
     )
-    return DbtRun(wall, in_dbt, max(peak, before) / 1024)
+    return DbtRun(wall, in_dbt, usage.ru_maxrss / 1024)
 
 
 def _report(engine: str, events: int, full: DbtRun, incremental: DbtRun, generated_seconds: float) -> None:
