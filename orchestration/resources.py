@@ -7,7 +7,6 @@ configured with `EnvVar("DATABASE_URL")`, so the secret is resolved at run time 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from ingest_service.storage.raw_schema import (
     RAW_EVENTS_TABLE,
     RAW_SCHEMA_NAME,
 )
+from orchestration.environment import environment_overrides
 from orchestration.settings import postgres_env_from_url
 
 
@@ -123,17 +123,8 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def dbt_environment(self) -> Iterator[None]:
         """dagster-dbt hands `os.environ` to the dbt process, so the variables go there for the call."""
-        overrides = self.dbt_env()
-        saved = {name: os.environ.get(name) for name in overrides}
-        os.environ.update(overrides)
-        try:
+        with environment_overrides(self.dbt_env()):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Run one read-only query against the marts' schema; timestamps come back in UTC."""

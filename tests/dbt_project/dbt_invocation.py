@@ -7,9 +7,7 @@ state with each other or with anyone running dbt in the checkout at the same tim
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,22 +17,9 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 
 from ingest_service.storage.raw_schema import POSTGRES_DDL
+from orchestration.environment import environment_overrides
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @dataclass
@@ -72,7 +57,7 @@ class Warehouse:
         ]
         if variables:
             command += ["--vars", json.dumps(variables)]
-        with _environment(self.env):
+        with environment_overrides(self.env):
             try:
                 if self.manifest is None:
                     # parse once per warehouse: the raw store's location is fixed at parse time

@@ -13,11 +13,9 @@ Environment variables are set only while dbt runs.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ from ingest_service.storage.raw_schema import (
     RAW_EVENTS_TABLE,
     RAW_SCHEMA_NAME,
 )
+from orchestration.environment import environment_overrides
 from tests.warehouse.reference_marts import MART_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,20 +44,6 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 MART_NAMES: tuple[str, ...] = tuple(MART_KEYS)
 PG_SCHEMA = "analytics_test"
-
-
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _release_duckdb_file() -> None:
@@ -198,7 +183,7 @@ class Warehouse:
     def _invoke(self, args: list[str]) -> dbtRunnerResult:
         # logs go to the test's own directory: helpers share the checkout
         full_args = [*args, "--log-path", str(self.work_dir / "dbt_logs"), "--quiet"]
-        with _environment(self.environment()):
+        with environment_overrides(self.environment()):
             try:
                 result = dbtRunner(manifest=self._manifest).invoke(full_args)
             finally:
