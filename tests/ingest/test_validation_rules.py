@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.ingest.conftest import bearer
+from tests.warehouse.reference_marts import EVENT_CATEGORIES
 
 VALID = {"eventType": "PAGE_VIEW", "path": "/"}
 
@@ -30,26 +31,7 @@ NEEDS = {
     "POST_LIKE": "postId",
     "POST_SHARE": "postId",
 }
-CATEGORY = {
-    "PAGE_VIEW": "VIEW",
-    "PERFUME_VIEW": "VIEW",
-    "HOUSE_VIEW": "VIEW",
-    "SEARCH_PERFORMED": "SEARCH",
-    "SEARCH_RESULT_CLICKED": "SEARCH",
-    "FILTER_APPLIED": "FILTER",
-    "RATING_COMPLETED": "RATING",
-    "REVIEW_SUBMITTED": "REVIEW",
-    "WISHLIST_ADD": "WISHLIST",
-    "WISHLIST_REMOVE": "WISHLIST",
-    "COLLECTION_ADD": "COLLECTION",
-    "IMAGE_VIEWED": "ENGAGEMENT",
-    "NOTES_EXPANDED": "ENGAGEMENT",
-    "SIMILAR_CLICKED": "ENGAGEMENT",
-    "POST_VIEW": "VIEW",
-    "POST_CLICK": "ENGAGEMENT",
-    "POST_LIKE": "ENGAGEMENT",
-    "POST_SHARE": "ENGAGEMENT",
-}
+CATEGORY = EVENT_CATEGORIES  # SPEC §1, transcribed once for all tests
 
 
 def _complete(event_type: str) -> dict:
