@@ -14,14 +14,17 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from ingest_service.app import create_app, tune_garbage_collector
+    from ingest_service.workers import reuse_port_supported, serve_workers
 
     store = (
         "PostgreSQL (DATABASE_URL)" if settings.database_url else f"embedded store under {settings.data_dir}"
     )
     print(f"ingest service on http://{settings.server.host}:{settings.server.port} — {store}", flush=True)
-    tune_garbage_collector()
     workers = settings.server.workers
-    # several workers need an import string; each worker process builds its own app, pool and writer
+    if workers > 1 and reuse_port_supported():
+        # each worker process builds its own app, pool and writer from the environment
+        return serve_workers(settings.server.host, settings.server.port, workers)
+    tune_garbage_collector()
     target = "ingest_service.app:create_app_from_env" if workers > 1 else create_app(settings, serving=True)
     uvicorn.run(
         target,

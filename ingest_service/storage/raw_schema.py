@@ -67,6 +67,10 @@ def _column_ddl(columns: tuple[tuple[str, str, pa.DataType, bool], ...]) -> str:
 
 
 POSTGRES_DDL = f"""
+-- "if not exists" is not safe against a concurrent create (several worker processes start at
+-- once): the first takes this lock for its transaction, the others wait and then find it all there
+select pg_advisory_xact_lock(hashtext('interaction_pipeline.raw_schema'));
+
 create schema if not exists {RAW_SCHEMA_NAME};
 
 create table if not exists {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (

@@ -26,6 +26,7 @@ import httpx
 import psycopg
 import pytest
 
+from ingest_service.workers import CRASH_LOOP_S
 from tests.conftest import ADMIN_URL
 from tests.ingest.conftest import API_KEY
 
@@ -233,3 +234,91 @@ def test_no_client_address_is_logged(start_server, tmp_path):
     assert "ingest service on" in log  # the log was captured
     for line in log.splitlines():
         assert not re.search(r"\b\d{1,3}(\.\d{1,3}){3}:\d+ - \"", line), line  # uvicorn's access-log form
+
+
+def _tcp_sockets(port: int, state: str) -> set[str]:
+    """Inodes of the IPv4 TCP sockets on local `port` in `state` (0A listening, 01 established)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+            inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _children_of(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.postgres
+def test_several_workers_share_connections_evenly_and_stop_together(start_server, make_postgres_database):
+    url = make_postgres_database("workers")
+    started = time.monotonic()
+    server = start_server(DATABASE_URL=url, INGEST_WORKERS="2")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 30
+    while len(_tcp_sockets(port, "0A")) < 2:  # every worker has its own listening socket
+        assert time.monotonic() < deadline, f"two listening sockets expected:\n{server.log()}"
+        time.sleep(0.1)
+    listening = _tcp_sockets(port, "0A")
+    workers = [pid for pid in _children_of(server.process.pid) if _socket_inodes_of(pid) & listening]
+    assert len(workers) == 2
+
+    clients = [httpx.Client(base_url=server.base_url, headers={"X-Api-Key": API_KEY}) for _ in range(64)]
+    acked = set()
+    try:
+        for client in clients:  # 64 keep-alive connections, each left open
+            event_id = str(uuid.uuid4())
+            event = {"eventType": "PAGE_VIEW", "path": "/", "eventId": event_id}
+            assert client.post("/api/analytics", json={"events": [event]}).status_code == 200
+            acked.add(event_id)
+        established = _tcp_sockets(port, "01")
+        per_worker = [len(_socket_inodes_of(pid) & established) for pid in workers]
+        assert sum(per_worker) == 64
+        # one shared socket gave splits like 27/5 of 32; by hash, fewer than 16 of 64 has odds under 1e-4
+        assert min(per_worker) >= 16, per_worker
+    finally:
+        for client in clients:
+            client.close()
+
+    # a worker that dies (after its start-up: an early death is a crash loop and stops the service)
+    # is replaced, and the port keeps answering meanwhile
+    time.sleep(max(0.0, CRASH_LOOP_S + 0.5 - (time.monotonic() - started)))
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        listening = _tcp_sockets(port, "0A")
+        replacements = [
+            pid
+            for pid in _children_of(server.process.pid)
+            if pid not in workers and _socket_inodes_of(pid) & listening
+        ]
+        if replacements:
+            break
+        assert time.monotonic() < deadline, f"the dead worker was not replaced:\n{server.log()}"
+        time.sleep(0.1)
+    event_id = str(uuid.uuid4())
+    event = {"eventType": "PAGE_VIEW", "path": "/", "eventId": event_id}
+    response = httpx.post(
+        f"{server.base_url}/api/analytics", json={"events": [event]}, headers={"X-Api-Key": API_KEY}
+    )
+    assert response.status_code == 200
+    acked.add(event_id)
+    assert "not reachable" not in server.log(), "workers creating the tables at once must not collide"
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(30) == 0
+    survivors = [pid for pid in [*workers, *replacements] if Path(f"/proc/{pid}").exists()]
+    assert not survivors, "a worker outlived the service"
+    with psycopg.connect(url) as connection:
+        stored = {str(row[0]) for row in connection.execute("select event_id from raw.interaction_events")}
+    assert acked <= stored
