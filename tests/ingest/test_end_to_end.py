@@ -262,13 +262,13 @@ def _children_of(pid: int) -> list[int]:
 @pytest.mark.postgres
 def test_several_workers_share_connections_evenly_and_stop_together(start_server, make_postgres_database):
     url = make_postgres_database("workers")
-    started = time.monotonic()
     server = start_server(DATABASE_URL=url, INGEST_WORKERS="2")
     port = int(server.base_url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 30
     while len(_tcp_sockets(port, "0A")) < 2:  # every worker has its own listening socket
         assert time.monotonic() < deadline, f"two listening sockets expected:\n{server.log()}"
         time.sleep(0.1)
+    started = time.monotonic()  # every worker is listening, so the supervisor started them before this
     listening = _tcp_sockets(port, "0A")
     workers = [pid for pid in _children_of(server.process.pid) if _socket_inodes_of(pid) & listening]
     assert len(workers) == 2
