@@ -24,6 +24,11 @@ from ingest_service.event_types import MAX_BODY_BYTES
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.ingest import IncomingRequest, IngestService
 from ingest_service.metrics import Metrics, metrics_middleware
+from ingest_service.openapi_bodies import (
+    ANALYTICS_OPERATION,
+    PRIVACY_OPERATION,
+    TRACK_OPERATION,
+)
 from ingest_service.payloads import (
     BatchAccepted,
     ErrorBody,
@@ -93,6 +98,7 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
     summary="Track events (seed 004): {event} or {events: [...]}",
     description='Body: `{"event": {...}}` or `{"events": [...]}` of camelCase events, as application/json '
     "or text/plain, at most 1 MiB and 500 events. Answers after the accepted events are durable.",
+    operation_class=ANALYTICS_OPERATION,
     responses={
         **_ERROR_RESPONSES,
         200: ResponseSpec(data_container=BatchAccepted, description="Batch stored, with per-event errors"),
@@ -113,6 +119,7 @@ async def analytics(request: Request) -> Response:
     status_code=200,
     summary="Track post interactions (seed 000): one interaction or {interactions: [...]}",
     description="Needs an identified user (Bearer token, or X-Api-Key with user_id per interaction).",
+    operation_class=TRACK_OPERATION,
     responses={200: ResponseSpec(data_container=TrackResult), **_ERROR_RESPONSES},
     tags=["ingest"],
 )
@@ -125,6 +132,7 @@ async def track(request: Request) -> Response:
     "/api/privacy/opt-out",
     status_code=200,
     summary="Opt a user out: their later events are dropped at ingest",
+    operation_class=PRIVACY_OPERATION,
     responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
     tags=["privacy"],
 )
@@ -137,6 +145,7 @@ async def opt_out(request: Request) -> Response:
     "/api/privacy/opt-in",
     status_code=200,
     summary="Opt a user back in",
+    operation_class=PRIVACY_OPERATION,
     responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
     tags=["privacy"],
 )

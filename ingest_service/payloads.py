@@ -100,10 +100,26 @@ class ErrorBody(msgspec.Struct):
 
 
 class AnalyticsEventsBody(msgspec.Struct):
-    """The common case typed in one pass: `{"events": [...]}` where every event is well-typed.
+    """`POST /api/analytics` with a batch (at most 500): answered `{success, count, errors}`."""
 
-    When any event has a wrong type the service falls back to typing events one by one, so the
-    others are still stored and the bad one gets its own error.
-    """
+    # The common case is decoded with this in one pass. When any event has a wrong type the
+    # service falls back to typing events one by one, so the others are still stored and the bad
+    # one gets its own error.
 
     events: list[AnalyticsEvent]
+
+
+# The other request bodies, for the OpenAPI document only: the handlers type events one at a time
+# (see the module docstring), so that one bad event never fails its batch.
+
+
+class AnalyticsSingleBody(msgspec.Struct):
+    """`POST /api/analytics` with one event: answered `{success, eventId}` or 400 with its errors."""
+
+    event: AnalyticsEvent
+
+
+class TrackBatchBody(msgspec.Struct):
+    """`POST /api/track` with a batch; a body that is itself one interaction is accepted too."""
+
+    interactions: list[TrackInteraction]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+import jsonschema
 import pytest
 
 from tests.ingest.conftest import bearer
@@ -205,3 +206,26 @@ def test_openapi_schema_is_published(embedded_ingest):
     paths = response.json()["paths"]
     for path in ("/api/analytics", "/api/track", "/api/privacy/opt-out", "/healthz", "/readyz", "/metrics"):
         assert path in paths
+
+
+def test_published_request_bodies_accept_the_seed_payloads_and_refuse_malformed_ones(embedded_ingest):
+    paths = embedded_ingest.client.get("/schema/openapi.json").json()["paths"]
+
+    def body_validator(path: str) -> jsonschema.Draft202012Validator:
+        content = paths[path]["post"]["requestBody"]["content"]
+        assert set(content) == {"application/json", "text/plain"}  # the two accepted content types
+        return jsonschema.Draft202012Validator(content["application/json"]["schema"])
+
+    analytics = body_validator("/api/analytics")
+    track = body_validator("/api/track")
+    opt_out = body_validator("/api/privacy/opt-out")
+    assert analytics.is_valid({"events": SEED_004_EVENTS})
+    assert analytics.is_valid({"event": SEED_004_EVENTS[1]})
+    assert track.is_valid(SEED_000_SINGLE)
+    assert track.is_valid(SEED_000_BATCH)
+    assert opt_out.is_valid({"userId": "user-7"})
+    assert not analytics.is_valid({"events": "not a list"})
+    assert not analytics.is_valid({"events": [{"duration": "long"}]})
+    assert not analytics.is_valid({"evnts": SEED_004_EVENTS})
+    assert not track.is_valid({"post_id": 5})
+    assert not opt_out.is_valid({"userId": 7})
