@@ -20,6 +20,8 @@
         and deliveries.occurred_at <= {{ as_of() }}
         and (deliveries.user_id is null
             or deliveries.user_id not in (select user_id from {{ privacy }} where is_opted_out))
+        {%- if var('exclude_behaviour_bot_sessions') %}
         and deliveries.session_id not in (select session_id from {{ bot_sessions }} where is_behaviour_bot)
+        {%- endif %}
   ) as stg_interaction_events
 {%- endmacro %}

@@ -21,7 +21,11 @@ from tests.dbt_project.mart_tables import MART_KEYS, mart_differences
 from tests.dbt_project.raw_store import append_events, append_privacy_request, erase_user
 
 # low enough that a few sessions of the random stream trip it, and stop tripping it on erasure
-BOT_RULE = {"bot_session_min_events": 12, "bot_session_window_seconds": 7200}
+BOT_RULE = {
+    "bot_session_min_events": 12,
+    "bot_session_window_seconds": 7200,
+    "exclude_behaviour_bot_sessions": True,
+}
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
 
