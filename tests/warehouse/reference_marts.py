@@ -170,7 +170,13 @@ def opted_out_users(privacy_rows: Iterable[Mapping[str, Any]]) -> set[str]:
         if row["action"] not in ("opt_out", "opt_in"):
             continue
         current = latest.get(row["user_id"])
-        if current is None or row["requested_at"] >= current[0]:
+        # the spec leaves a tie of opt_out and opt_in at the same moment open: opting out wins
+        # (README, "Choices where the spec is silent")
+        if (
+            current is None
+            or row["requested_at"] > current[0]
+            or (row["requested_at"] == current[0] and row["action"] == "opt_out")
+        ):
             latest[row["user_id"]] = (row["requested_at"], row["action"])
     return {user_id for user_id, (_, action) in latest.items() if action == "opt_out"}
 
@@ -264,7 +270,8 @@ def trending_perfumes(events: list[Row], catalog: Catalog, as_of: datetime) -> l
             {
                 "perfume_id": perfume_id,
                 # "Σ weight(event_type) × 0.5^(age_hours / 24) over its events in the last 7 days"
-                "trending_score": sum(
+                # fsum: the exact sum, whatever the events' order, so equal scores are equal
+                "trending_score": math.fsum(
                     catalog.weights[e["event_type"]] * 0.5 ** (age_hours(e, as_of) / 24)
                     for e in perfume_events
                 ),

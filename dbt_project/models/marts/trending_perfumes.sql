@@ -39,7 +39,11 @@ ranked as (
         cast(views_24h as bigint) as views_24h,
         cast(baseline_daily_views as double precision) as baseline_daily_views,
         cast(views_24h / greatest(baseline_daily_views, 1.0) as double precision) as velocity,
-        cast(row_number() over (order by trending_score desc, perfume_id asc) as bigint) as rank
+        -- scores equal but for float rounding (the same terms summed in another order) are a
+        -- tie: perfume_id decides, not the last bit
+        cast(row_number() over (
+            order by floor(trending_score * 1e9 + 0.5) desc, perfume_id asc
+        ) as bigint) as rank
     from scored
 )
 
