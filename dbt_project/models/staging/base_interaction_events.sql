@@ -109,11 +109,23 @@ ranked as (
     where {{ event_id_hash('event_id') }} not in (select event_hash from duplicated_event_hashes)
     union all
     select
-        deliveries.*,
+        {{ columns | join(', ') }},
         row_number() over (partition by event_id order by {{ delivery_order() }}) = 1 as is_winner,
         false as is_deleted
-    from deliveries
-    where {{ event_id_hash('event_id') }} in (select event_hash from duplicated_event_hashes)
+    from (
+        {#- Two rows with the same event_id and received_at are one delivery seen twice (a file
+            and its compacted copy, or what a crash between them left): keep one, so this model
+            never holds more deliveries of an arrival hour than raw will once compacted, and
+            grown_arrival_hours keeps seeing new rows of that hour. #}
+        select
+            deliveries.*,
+            row_number() over (
+                partition by event_id, received_at order by {{ delivery_order() }}
+            ) as copy_number
+        from deliveries
+        where {{ event_id_hash('event_id') }} in (select event_hash from duplicated_event_hashes)
+    ) as copies
+    where copy_number = 1
 ),
 
 {%- if state is not none %}
