@@ -14,7 +14,7 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from ingest_service.app import create_app, tune_garbage_collector
-    from ingest_service.workers import reuse_port_supported, serve_workers
+    from ingest_service.workers import UVICORN_OPTIONS, reuse_port_supported, serve_workers
 
     store = (
         "PostgreSQL (DATABASE_URL)" if settings.database_url else f"embedded store under {settings.data_dir}"
@@ -32,10 +32,7 @@ def _serve(settings: Settings) -> int:
         workers=workers if workers > 1 else None,
         host=settings.server.host,
         port=settings.server.port,
-        # the access log would record client addresses; the service stores and logs none (SPEC §1)
-        access_log=False,
-        proxy_headers=False,
-        log_level="info",
+        **UVICORN_OPTIONS,
     )
     return 0
 

@@ -17,10 +17,10 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class SettingsError(ValueError):
-    """An environment variable holds a value the service cannot use; the message says which."""
+    """An environment variable holds a value the service or pipeline cannot use; the message says which."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -29,11 +29,11 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not an integer") from None
     if value < minimum:
-        raise SettingsError(f"{name}={value} must be at least {minimum}")
+        raise SettingsError(f"{name}={raw} must be at least {minimum:g}")  # as the user typed it
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+def env_float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -42,7 +42,7 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
     if value < minimum:
-        raise SettingsError(f"{name}={value} must be at least {minimum}")
+        raise SettingsError(f"{name}={raw} must be at least {minimum:g}")  # as the user typed it
     return value
 
 
@@ -143,26 +143,26 @@ class Settings:
         return cls(
             server=ServerSettings(
                 host=env.get("INGEST_HOST", "").strip() or "127.0.0.1",
-                port=_int(env, "INGEST_PORT", 8000, minimum=0),
-                workers=_int(env, "INGEST_WORKERS", 1, minimum=1),
+                port=env_int(env, "INGEST_PORT", 8000, minimum=0),
+                workers=env_int(env, "INGEST_WORKERS", 1, minimum=1),
             ),
             storage=StorageSettings(
                 database_url=database_url,
                 data_dir=Path(data_dir) if data_dir else DEFAULT_DATA_DIR,
-                pool_size=_int(env, "INGEST_DB_POOL_SIZE", 4, minimum=1),
-                connect_timeout_s=_float(env, "INGEST_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
+                pool_size=env_int(env, "INGEST_DB_POOL_SIZE", 4, minimum=1),
+                connect_timeout_s=env_float(env, "INGEST_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
             ),
             batching=BatchingSettings(
-                max_batch_rows=_int(env, "INGEST_BATCH_MAX_ROWS", 5000, minimum=1),
-                max_wait_ms=_float(env, "INGEST_BATCH_MAX_WAIT_MS", 2.0),
-                max_concurrent_writes=_int(env, "INGEST_BATCH_CONCURRENT_WRITES", 2, minimum=1),
+                max_batch_rows=env_int(env, "INGEST_BATCH_MAX_ROWS", 5000, minimum=1),
+                max_wait_ms=env_float(env, "INGEST_BATCH_MAX_WAIT_MS", 2.0),
+                max_concurrent_writes=env_int(env, "INGEST_BATCH_CONCURRENT_WRITES", 2, minimum=1),
             ),
             security=SecuritySettings(
                 api_keys=_list(env, "INGEST_API_KEYS"),
                 jwt_secret=env.get("INGEST_JWT_SECRET", "").strip() or None,
                 cors_origins=_list(env, "INGEST_CORS_ORIGINS"),
-                rate_limit_per_minute=_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
-                rate_limit_burst=_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
+                rate_limit_per_minute=env_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
+                rate_limit_burst=env_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
             ),
-            retention_days=_int(env, "RETENTION_DAYS", 90, minimum=1),
+            retention_days=env_int(env, "RETENTION_DAYS", 90, minimum=1),
         )

@@ -24,6 +24,9 @@ from multiprocessing.process import BaseProcess
 CRASH_LOOP_S = 5.0
 #: how long workers get to finish in-flight requests after SIGTERM before they are killed
 GRACEFUL_STOP_S = 30.0
+#: every way of serving: the access log would record client addresses, and the service stores
+#: and logs none (SPEC section 1)
+UVICORN_OPTIONS = {"access_log": False, "proxy_headers": False, "log_level": "info"}
 
 
 def reuse_port_supported() -> bool:
@@ -47,14 +50,7 @@ def _worker(host: str, port: int) -> None:
 
     sock = _listening_socket(host, port, reuse_port=True)
     sock.listen(2048)
-    config = uvicorn.Config(
-        "ingest_service.app:create_app_from_env",
-        factory=True,
-        # the access log would record client addresses; the service stores and logs none (SPEC §1)
-        access_log=False,
-        proxy_headers=False,
-        log_level="info",
-    )
+    config = uvicorn.Config("ingest_service.app:create_app_from_env", factory=True, **UVICORN_OPTIONS)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -15,25 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ingest_service.settings import SettingsError, env_float, env_int
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value the pipeline cannot use; the message says which."""
-
-
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw} must be at least {minimum:g}")
-    return value
 
 
 def resolve_data_dir(env: Mapping[str, str]) -> Path:
@@ -89,11 +74,9 @@ class OrchestrationSettings:
             database_url=database_url,
             dbt_pg_schema=env.get("DBT_PG_SCHEMA", "").strip() or "analytics",
             duckdb_path=Path(duckdb_path).resolve() if duckdb_path else data_dir / "warehouse.duckdb",
-            new_events_threshold=int(_number(env, "NEW_EVENTS_THRESHOLD", 500, minimum=1)),
-            new_events_sensor_interval_s=int(
-                _number(env, "NEW_EVENTS_SENSOR_INTERVAL_SECONDS", 60, minimum=5)
-            ),
-            raw_events_max_lag_hours=_number(env, "RAW_EVENTS_MAX_LAG_HOURS", 6.0, minimum=0.01),
+            new_events_threshold=env_int(env, "NEW_EVENTS_THRESHOLD", 500, minimum=1),
+            new_events_sensor_interval_s=env_int(env, "NEW_EVENTS_SENSOR_INTERVAL_SECONDS", 60, minimum=5),
+            raw_events_max_lag_hours=env_float(env, "RAW_EVENTS_MAX_LAG_HOURS", 6.0, minimum=0.01),
         )
 
     @property

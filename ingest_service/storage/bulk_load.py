@@ -58,7 +58,7 @@ _COLUMN_SET = frozenset(RAW_EVENT_COLUMN_NAMES)
 
 def _copy_values(rows: Iterable[Row]) -> Iterable[tuple[Any, ...]]:
     for row in rows:
-        if type(row["event_data"]) is str and len(row) == len(_COLUMN_SET) and row.keys() == _COLUMN_SET:
+        if row.keys() == _COLUMN_SET and type(row["event_data"]) is str:
             # the service's rows: every column, JSON already text; one C call instead of 22 lookups
             yield _ALL_COLUMNS(row)
             continue

@@ -39,7 +39,7 @@ def test_relative_data_dir_is_made_absolute(tmp_path, monkeypatch):
     ("env", "message"),
     [
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be a postgresql:// URL"),
-        ({"NEW_EVENTS_THRESHOLD": "lots"}, "NEW_EVENTS_THRESHOLD='lots' is not a number"),
+        ({"NEW_EVENTS_THRESHOLD": "lots"}, "NEW_EVENTS_THRESHOLD='lots' is not an integer"),
         ({"NEW_EVENTS_THRESHOLD": "0"}, "NEW_EVENTS_THRESHOLD=0 must be at least 1"),
         ({"RAW_EVENTS_MAX_LAG_HOURS": "-1"}, "RAW_EVENTS_MAX_LAG_HOURS=-1 must be at least"),
     ],

@@ -61,5 +61,5 @@ def test_quickstart_failure_says_what_is_wrong_without_a_traceback(tmp_path):
         timeout=120,
     )
     assert completed.returncode == 1
-    assert "NEW_EVENTS_THRESHOLD='plenty' is not a number" in completed.stderr
+    assert "NEW_EVENTS_THRESHOLD='plenty' is not an integer" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
