@@ -6,8 +6,8 @@
    also declare `depends_on` the view, so lineage and build order stay those of staging. #}
 {% macro stg_interaction_events() %}
   {%- set deliveries = ref('base_interaction_events') -%}
-  {%- set privacy = ref('int_user_privacy_states') -%}
-  {%- set bot_sessions = ref('int_session_bot_flags') -%}
+  {%- set privacy = ref('base_user_privacy_states') -%}
+  {%- set bot_sessions = ref('base_session_bot_flags') -%}
   (
     select
         event_id, received_at, occurred_at, session_id, user_id, actor_id, event_type,

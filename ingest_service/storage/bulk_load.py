@@ -20,8 +20,7 @@ from ingest_service.storage.parquet_files import write_parquet_atomically
 from ingest_service.storage.raw_schema import (
     RAW_EVENT_COLUMN_NAMES,
     RAW_EVENTS_ARROW_SCHEMA,
-    RAW_EVENTS_TABLE,
-    RAW_SCHEMA_NAME,
+    RAW_EVENTS_RELATION,
 )
 
 Row = Mapping[str, Any]
@@ -49,7 +48,7 @@ def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
     return write_parquet_atomically(directory, rows_to_arrow(rows))
 
 
-COPY_SQL = f"copy {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
+COPY_SQL = f"copy {RAW_EVENTS_RELATION} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
 
 
 _ALL_COLUMNS = operator.itemgetter(*RAW_EVENT_COLUMN_NAMES)

@@ -66,7 +66,7 @@ class IngestHarness:
             return rows
         import json
 
-        pattern = str(self.settings.storage.raw_events_dir / "*.parquet")
+        pattern = str(self.settings.storage.raw_stores.events_dir / "*.parquet")
         relation = duckdb.sql(
             f"select * from read_parquet('{pattern}') where {where} order by received_at, event_id"
         )

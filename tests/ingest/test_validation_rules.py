@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.ingest.conftest import bearer
-from tests.warehouse.reference_marts import EVENT_CATEGORIES
+from tests.support.reference_marts import EVENT_CATEGORIES
 
 VALID = {"eventType": "PAGE_VIEW", "path": "/"}
 
