@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -38,11 +38,17 @@ from ingest_service.payloads import (
 from ingest_service.rate_limit import SessionRateLimiter
 from ingest_service.settings import SecuritySettings
 from ingest_service.storage.sinks import Sink
-from ingest_service.validation import RequestContext, Row, analytics_event_to_row, track_interaction_to_row
+from ingest_service.validation import (
+    RequestContext,
+    Row,
+    analytics_event_to_row,
+    parse_client_time,
+    track_interaction_to_row,
+)
 
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
-Normalizer = Callable[[Any, str, RequestContext], tuple[Row | None, list[Problem]]]
+Normalizer = Callable[[Any, int, str, RequestContext], tuple[Row | None, list[Problem]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,7 @@ def _decode_analytics(body: bytes) -> Any:
         typed = msgspec.json.decode(body, type=AnalyticsEventsBody)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return _decode(body)
-    return {"events": typed.events}
+    return {"events": typed.events, "sentAt": typed.sentAt}
 
 
 def _usable_cookie(sid: str | None) -> str | None:
@@ -106,14 +112,30 @@ class IngestService:
 
     # --- shared steps ---------------------------------------------------------------------------
 
-    def _context(self, request: IncomingRequest, caller: Caller) -> RequestContext:
+    def _context(self, request: IncomingRequest, caller: Caller, body: dict[str, Any]) -> RequestContext:
         user_agent = request.user_agent[:MAX_USER_AGENT] if request.user_agent else None
+        received_at = datetime.now(UTC)
         return RequestContext(
-            received_at=datetime.now(UTC),
+            received_at=received_at,
             caller=caller,
             header_user_agent=user_agent,
             cookie_session_id=_usable_cookie(request.sid_cookie),
+            clock_offset=self._clock_offset(body.get("sentAt"), received_at),
         )
+
+    def _clock_offset(self, sent_at: Any, received_at: datetime) -> timedelta | None:
+        """`received_at − sentAt` (SPEC §1); an unusable `sentAt` is ignored, as PostHog does (Segment
+        does not say), and counted: the events are then taken as the client's clock has them."""
+        if sent_at is None:
+            return None
+        try:
+            sent = parse_client_time(sent_at)
+        except ValueError:  # naive, or not representable in UTC
+            sent = None
+        if sent is None:
+            self.metrics.sent_at_ignored.inc()
+            return None
+        return received_at - sent
 
     def _rate_limit(self, ctx: RequestContext, items: list[Any], session_field: str) -> None:
         if ctx.caller.is_server_client or not self.rate_limiter.enabled:
@@ -138,7 +160,7 @@ class IngestService:
         errors: list[BatchError] = []
         problems: list[Problem] = []
         for index, (item, label) in enumerate(zip(items, labels, strict=True)):
-            row, item_problems = normalize(item, label, ctx)
+            row, item_problems = normalize(item, index, label, ctx)
             if row is not None:
                 rows.append(row)
                 continue
@@ -163,7 +185,7 @@ class IngestService:
         body = _decode_analytics(request.body)
         if not isinstance(body, dict):
             raise InvalidBody()
-        ctx = self._context(request, caller)
+        ctx = self._context(request, caller, body)
         events = body.get("events")
         if isinstance(events, list):
             if len(events) > MAX_EVENTS_PER_REQUEST:
@@ -195,7 +217,7 @@ class IngestService:
         body = _decode(request.body)
         if not isinstance(body, dict):
             raise InvalidBody()
-        ctx = self._context(request, caller)
+        ctx = self._context(request, caller, body)
         interactions = body.get("interactions")
         if isinstance(interactions, list):
             if len(interactions) > MAX_EVENTS_PER_REQUEST:

@@ -27,6 +27,7 @@ from ingest_service.event_types import (
     MAX_DEVICE_TYPE,
     MAX_DURATION_MS,
     MAX_ENTITY_ID,
+    MAX_EVENT_AGE_WITHOUT_KEY_DAYS,
     MAX_EVENT_DATA_BYTES,
     MAX_SESSION_ID,
     MAX_SOURCE,
@@ -49,8 +50,56 @@ def new_event_id() -> str:
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
+def uuid_text(value: str) -> str | None:
+    """A UUID in any form `uuid.UUID` reads, as lower-case canonical text; None when it is not one."""
+    if _CANONICAL_UUID.fullmatch(value):  # the usual form: skip the slower uuid.UUID parse
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _JSON_NUL = b"\\u0000"
+_MAX_SKEW = timedelta(seconds=MAX_CLOCK_SKEW_S)
+_MAX_AGE_WITHOUT_KEY = timedelta(days=MAX_EVENT_AGE_WITHOUT_KEY_DAYS)
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+class NaiveTimestamp(ValueError):
+    """An ISO-8601 time without a zone: which clock it was read from is unknown."""
+
+
+class UnrepresentableTimestamp(ValueError):
+    """A time that exists in its own zone but not in UTC (or overflows the epoch arithmetic)."""
+
+
+def parse_client_time(value: Any) -> datetime | None:
+    """A client time (ISO-8601 with a zone, or epoch milliseconds) in UTC; None when unparseable.
+
+    Raises NaiveTimestamp for a time without a zone and UnrepresentableTimestamp for one like
+    `0001-01-01T00:00:00+14:00`, which is before year 1 in UTC.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return _EPOCH + timedelta(milliseconds=value)
+        except (OverflowError, ValueError) as error:  # beyond year 9999, or NaN/infinity
+            raise UnrepresentableTimestamp() from error
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        raise NaiveTimestamp()
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:
+        raise UnrepresentableTimestamp() from error
 
 
 @dataclass
@@ -61,6 +110,8 @@ class RequestContext:
     caller: Caller
     header_user_agent: str | None
     cookie_session_id: str | None
+    clock_offset: timedelta | None = None
+    """`received_at − sentAt` when the request carried a usable `sentAt` (clock-skew correction)."""
     generated_session_id: str | None = field(default=None)
     _user_agents: dict[str | None, UserAgentInfo] = field(default_factory=dict)
 
@@ -121,43 +172,57 @@ class _Checker:
     def event_id(self, field_name: str, value: str | None) -> str:
         if value is None:
             return new_event_id()
-        if _CANONICAL_UUID.fullmatch(value):  # the usual form: skip the slower uuid.UUID parse
-            return value
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
+        parsed = uuid_text(value)
+        if parsed is None:
             self.fail(field_name, "must be a UUID", "invalid_event_id")
             return ""
+        return parsed
 
-    def occurred_at(self, value: str | int | float | None, received_at: datetime) -> datetime:
+    def anonymous_id(self, field_name: str, value: str | None) -> str | None:
+        """SPEC §1: a random UUID kept by the browser; anything else, the nil UUID included, is an error."""
         if value is None:
-            return received_at
-        occurred = None
-        if isinstance(value, bool):
-            pass
-        elif isinstance(value, int | float):
-            try:
-                occurred = _EPOCH + timedelta(milliseconds=value)
-            except (OverflowError, ValueError):
-                occurred = None
-        else:
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None:
-                self.fail(
-                    "timestamp",
-                    "needs a time zone (ISO-8601 with zone, or epoch milliseconds)",
-                    "bad_timestamp",
-                )
-                return received_at
-            occurred = parsed.astimezone(UTC) if parsed is not None else None
-        if occurred is None or occurred.year < 1970:
+            return None
+        parsed = uuid_text(value)
+        if parsed is None or parsed == NIL_UUID:
+            self.fail(field_name, "must be a random UUID (not the nil UUID)", "invalid_anonymous_id")
+            return None
+        return parsed
+
+    def occurred_at(self, value: str | int | float | None, ctx: RequestContext, index: int) -> datetime:
+        """SPEC §1's `occurred_at`: the client's timestamp corrected by the request's clock skew, or
+        `received_at` plus the event's index in microseconds (so a request keeps its order)."""
+        fallback = ctx.received_at + timedelta(microseconds=index)
+        if value is None:
+            return fallback
+        try:
+            occurred = parse_client_time(value)
+        except NaiveTimestamp:
+            self.fail(
+                "timestamp", "needs a time zone (ISO-8601 with zone, or epoch milliseconds)", "bad_timestamp"
+            )
+            return fallback
+        except UnrepresentableTimestamp:
+            self.fail("timestamp", "is not a time representable in UTC", "bad_timestamp")
+            return fallback
+        if occurred is None or occurred < _EPOCH:
             self.fail("timestamp", "must be ISO-8601 with a zone or epoch milliseconds", "bad_timestamp")
-            return received_at
-        if (occurred - received_at).total_seconds() > MAX_CLOCK_SKEW_S:
-            return received_at  # a client clock ahead of ours is not trusted
+            return fallback
+        if ctx.clock_offset is not None:
+            try:
+                occurred += ctx.clock_offset
+            except OverflowError:
+                self.fail("timestamp", "not representable in UTC once corrected by sentAt", "bad_timestamp")
+                return fallback
+        if occurred - ctx.received_at > _MAX_SKEW:
+            return fallback  # a client clock ahead of ours is not trusted
+        if not ctx.caller.is_server_client and ctx.received_at - occurred > _MAX_AGE_WITHOUT_KEY:
+            self.fail(
+                "timestamp",
+                f"more than {MAX_EVENT_AGE_WITHOUT_KEY_DAYS} days before the request was received "
+                "(backfills need an X-Api-Key)",
+                "timestamp_too_old",
+            )
+            return fallback
         return occurred
 
     def event_data(self, field_name: str, data: dict[str, Any]) -> str:
@@ -221,7 +286,9 @@ def _search_data(check: _Checker, data: dict[str, Any]) -> None:
         )
 
 
-def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+def analytics_event_to_row(
+    raw: Any, index: int, label: str, ctx: RequestContext
+) -> tuple[Row | None, list[Problem]]:
     """One `/api/analytics` event (seed 004) → (row, []) or (None, problems)."""
     try:
         event = raw if type(raw) is AnalyticsEvent else msgspec.convert(raw, AnalyticsEvent)
@@ -266,7 +333,7 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
     row: Row = {
         "event_id": check.event_id("eventId", event.eventId or event.event_id),
         "received_at": ctx.received_at,
-        "occurred_at": check.occurred_at(event.timestamp, ctx.received_at),
+        "occurred_at": check.occurred_at(event.timestamp, ctx, index),
         "session_id": check.text("sessionId", event.sessionId, MAX_SESSION_ID) or ctx.fallback_session_id(),
         "user_id": user_id,
         "event_type": event.eventType,
@@ -281,6 +348,7 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
         "value": value,
         "source": source,
         "event_data": check.event_data("eventData", data),
+        "anonymous_id": check.anonymous_id("anonymousId", event.anonymousId),
     }
     user_agent = check.text("userAgent", user_agent, MAX_USER_AGENT)
     device_type = check.text("deviceType", event.deviceType, MAX_DEVICE_TYPE)
@@ -289,7 +357,9 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
     return _enriched(row, ctx.user_agent_info(user_agent), user_agent, device_type), []
 
 
-def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+def track_interaction_to_row(
+    raw: Any, index: int, label: str, ctx: RequestContext
+) -> tuple[Row | None, list[Problem]]:
     """One `/api/track` interaction (seed 000) → (row, []) or (None, problems)."""
     try:
         interaction = raw if type(raw) is TrackInteraction else msgspec.convert(raw, TrackInteraction)
@@ -326,7 +396,7 @@ def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple
     row: Row = {
         "event_id": check.event_id("event_id", interaction.event_id or interaction.eventId),
         "received_at": ctx.received_at,
-        "occurred_at": check.occurred_at(interaction.timestamp, ctx.received_at),
+        "occurred_at": check.occurred_at(interaction.timestamp, ctx, index),
         "session_id": check.text("session_id", interaction.session_id, MAX_SESSION_ID)
         or ctx.fallback_session_id(),
         "user_id": user_id,
@@ -342,6 +412,9 @@ def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple
         "value": None,
         "source": source,
         "event_data": check.event_data("metadata", metadata),
+        "anonymous_id": check.anonymous_id(
+            "anonymous_id", interaction.anonymous_id or interaction.anonymousId
+        ),
     }
     user_agent = check.text("user_agent", user_agent, MAX_USER_AGENT)
     if check.problems:
