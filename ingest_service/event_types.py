@@ -59,3 +59,6 @@ MAX_CLOCK_SKEW_S = 5 * 60
 #: a client without an API key may not send events older than this (backfills use a key)
 MAX_EVENT_AGE_WITHOUT_KEY_DAYS = 30
 RATING_RANGE = (1.0, 5.0)
+#: `value` of other events (a price, a count, a score): beyond this it is a bug or an attack, and
+#: sums over many events would lose precision
+MAX_ABS_VALUE = 1e9

@@ -6,6 +6,7 @@ everything the contract says about bodies, limits, identities and partial batche
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,13 @@ from ingest_service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from ingest_service.event_types import MAX_EVENTS_PER_REQUEST, MAX_SESSION_ID, MAX_USER_AGENT, MAX_USER_ID
+from ingest_service.event_types import (
+    MAX_BODY_BYTES,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_SESSION_ID,
+    MAX_USER_AGENT,
+    MAX_USER_ID,
+)
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.identity import Caller, identify
 from ingest_service.metrics import Metrics
@@ -38,6 +45,7 @@ from ingest_service.payloads import (
 from ingest_service.rate_limit import SessionRateLimiter
 from ingest_service.settings import SecuritySettings
 from ingest_service.storage.sinks import Sink
+from ingest_service.text_rules import is_one_line_text, without_control_characters
 from ingest_service.validation import (
     RequestContext,
     Row,
@@ -59,6 +67,7 @@ class IncomingRequest:
     api_key: str | None
     user_agent: str | None
     sid_cookie: str | None
+    content_encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,37 @@ def _check_media_type(content_type: str | None) -> None:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES:
         raise UnsupportedMediaType("Content-Type must be application/json or text/plain")
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _gunzip(body: bytes) -> bytes:
+    """Decompress gzip (or zlib) members, refusing more than MAX_BODY_BYTES of output (zip bombs)."""
+    output = bytearray()
+    while body:
+        decompressor = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, detected
+        try:
+            output += decompressor.decompress(body, MAX_BODY_BYTES + 1 - len(output))
+        except zlib.error:
+            raise InvalidBody() from None
+        if len(output) > MAX_BODY_BYTES:
+            raise PayloadTooLarge("Request body is larger than 1 MiB once decompressed")
+        if not decompressor.eof:  # truncated
+            raise InvalidBody()
+        body = decompressor.unused_data  # a gzip stream may hold several members
+    return bytes(output)
+
+
+def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
+    """The body as JSON bytes: `Content-Encoding: gzip`/`deflate` undone (the 1 MiB limit applies
+    to the decoded body), a leading UTF-8 byte order mark dropped; another encoding is a 415."""
+    for encoding in reversed([part.strip().lower() for part in (content_encoding or "").split(",")]):
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            body = _gunzip(body)
+        elif encoding not in ("", "identity"):
+            raise UnsupportedMediaType("Content-Encoding must be gzip, deflate or identity")
+    return body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
 
 
 def _decode(body: bytes) -> Any:
@@ -113,7 +153,9 @@ class IngestService:
     # --- shared steps ---------------------------------------------------------------------------
 
     def _context(self, request: IncomingRequest, caller: Caller, body: dict[str, Any]) -> RequestContext:
-        user_agent = request.user_agent[:MAX_USER_AGENT] if request.user_agent else None
+        user_agent = None
+        if request.user_agent:  # only read, never the client's data: cleaned rather than refused
+            user_agent = without_control_characters(request.user_agent)[:MAX_USER_AGENT] or None
         received_at = datetime.now(UTC)
         return RequestContext(
             received_at=received_at,
@@ -182,7 +224,7 @@ class IngestService:
     async def analytics(self, request: IncomingRequest) -> Reply:
         _check_media_type(request.content_type)
         caller = identify(request.authorization, request.api_key, self.security)
-        body = _decode_analytics(request.body)
+        body = _decode_analytics(decoded_body(request.body, request.content_encoding))
         if not isinstance(body, dict):
             raise InvalidBody()
         ctx = self._context(request, caller, body)
@@ -214,7 +256,7 @@ class IngestService:
         caller = identify(request.authorization, request.api_key, self.security)
         if not caller.is_identified:
             raise Unauthorized("/api/track needs an identified user: send a Bearer token (or X-Api-Key)")
-        body = _decode(request.body)
+        body = _decode(decoded_body(request.body, request.content_encoding))
         if not isinstance(body, dict):
             raise InvalidBody()
         ctx = self._context(request, caller, body)
@@ -239,10 +281,11 @@ class IngestService:
     async def privacy(self, request: IncomingRequest, action: str) -> Reply:
         caller = identify(request.authorization, request.api_key, self.security)
         body = PrivacyRequest()
-        if request.body.strip():
+        raw_body = decoded_body(request.body, request.content_encoding)
+        if raw_body.strip():
             _check_media_type(request.content_type)
             try:
-                body = msgspec.json.decode(request.body, type=PrivacyRequest)
+                body = msgspec.json.decode(raw_body, type=PrivacyRequest)
             except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
                 raise InvalidBody() from None
         user_id = caller.user_id
@@ -252,7 +295,7 @@ class IngestService:
             raise Unauthorized(
                 'a privacy request needs a Bearer token of the user, or X-Api-Key with {"userId": ...}'
             )
-        if len(user_id) > MAX_USER_ID or "\x00" in user_id:
+        if not user_id or len(user_id) > MAX_USER_ID or not is_one_line_text(user_id):
             raise InvalidBody()
         await self.sink.record_privacy_action(user_id, action)
         return Reply(PrivacyResult(success=True, userId=user_id, action=action))

@@ -3,8 +3,8 @@
 Every rule of SPEC section 1 lives here: the ids each event type needs, the category derived from
 the type, ranges and sizes, timestamps, the 8 KiB `event_data`, and which body fields only a
 verified identity may set. The result is a dict with the columns of `raw_schema`, ready for either
-sink. Strings PostgreSQL cannot store (NUL characters) are rejected here, so a bad event can never
-make a whole group-commit write fail.
+sink. One-line text with control characters, and anything PostgreSQL or UTF-8 cannot store, is
+rejected here (`text_rules`), so a bad event never reaches a write.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ingest_service.errors import Problem, problem_from_msgspec
 from ingest_service.event_types import (
     EVENT_TYPES,
     INTERACTION_TYPES,
+    MAX_ABS_VALUE,
     MAX_CLOCK_SKEW_S,
     MAX_DEVICE_TYPE,
     MAX_DURATION_MS,
@@ -38,6 +39,7 @@ from ingest_service.event_types import (
 )
 from ingest_service.identity import Caller
 from ingest_service.payloads import AnalyticsEvent, TrackInteraction
+from ingest_service.text_rules import is_one_line_text
 
 Row = dict[str, Any]
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -153,8 +155,8 @@ class _Checker:
         if len(value) > max_length:
             self.fail(field_name, f"at most {max_length} characters", "too_long")
             return None
-        if "\x00" in value:
-            self.fail(field_name, "must not contain NUL characters", "invalid_character")
+        if not is_one_line_text(value):
+            self.fail(field_name, "must not contain control characters", "invalid_character")
             return None
         return value
 
@@ -173,8 +175,8 @@ class _Checker:
         if value is None:
             return new_event_id()
         parsed = uuid_text(value)
-        if parsed is None:
-            self.fail(field_name, "must be a UUID", "invalid_event_id")
+        if parsed is None or parsed == NIL_UUID:  # the nil UUID is what a broken generator sends
+            self.fail(field_name, "must be a UUID other than the nil UUID", "invalid_event_id")
             return ""
         return parsed
 
@@ -226,7 +228,11 @@ class _Checker:
         return occurred
 
     def event_data(self, field_name: str, data: dict[str, Any]) -> str:
-        encoded = msgspec.json.encode(data)
+        try:
+            encoded = msgspec.json.encode(data)
+        except UnicodeEncodeError:  # a lone surrogate: not text either store can hold
+            self.fail(field_name, "must be valid Unicode text", "invalid_character")
+            return "{}"
         if len(encoded) > MAX_EVENT_DATA_BYTES:
             self.fail(field_name, f"at most {MAX_EVENT_DATA_BYTES} bytes as JSON", "event_data_too_large")
         elif _JSON_NUL in encoded:
@@ -318,8 +324,8 @@ def analytics_event_to_row(
             check.fail("value", "required for RATING_COMPLETED", "missing_required")
         elif not low <= value <= high:
             check.fail("value", f"must be between {low:g} and {high:g} for RATING_COMPLETED", "out_of_range")
-    elif value is not None and value != value:  # NaN cannot come from JSON, but keep the column sane
-        check.fail("value", "must be a number", "wrong_type")
+    elif value is not None and not -MAX_ABS_VALUE <= value <= MAX_ABS_VALUE:
+        check.fail("value", f"must be between {-MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}", "out_of_range")
     data = dict(event.eventData or {})
     source = _source_from(check, "eventData", data)
     if event.eventType == "SEARCH_PERFORMED":

@@ -127,7 +127,7 @@ RULES = [
     ({**VALID, "eventData": [1, 2]}, "events[1].eventData: expected an object, got array"),
     ({**VALID, "eventData": {"source": "s" * 65}}, "events[1].eventData.source: at most 64 characters"),
     ({**VALID, "eventData": {"source": 3}}, "events[1].eventData.source: expected a string, got int"),
-    ({**VALID, "eventId": "not-a-uuid"}, "events[1].eventId: must be a UUID"),
+    ({**VALID, "eventId": "not-a-uuid"}, "events[1].eventId: must be a UUID other than the nil UUID"),
     (
         {**VALID, "timestamp": "yesterday"},
         "events[1].timestamp: must be ISO-8601 with a zone or epoch milliseconds",
@@ -140,7 +140,7 @@ RULES = [
         {**VALID, "timestamp": True},
         "events[1].timestamp: expected epoch milliseconds or an ISO-8601 string, got bool",
     ),
-    ({**VALID, "path": "/a\u0000b"}, "events[1].path: must not contain NUL characters"),
+    ({**VALID, "path": "/a\u0000b"}, "events[1].path: must not contain control characters"),
     ({**VALID, "eventData": {"k": "a\u0000"}}, "events[1].eventData: must not contain NUL characters"),
     (
         {
