@@ -86,29 +86,6 @@ def test_concurrent_requests_share_writes_and_are_acked_only_when_committed(post
     assert count < 50, "requests arriving together must share a write"
 
 
-@pytest.mark.postgres
-def test_a_row_the_store_refuses_fails_only_its_own_request(postgres_url):
-    good = [_row() for _ in range(3)]
-    bad = [_row(event_id="not-a-uuid")]  # bypasses validation on purpose
-    outcomes: dict[str, object] = {}
-
-    async def body(writer: GroupCommitWriter) -> None:
-        async def submit(name: str, rows: list[dict]) -> None:
-            try:
-                await writer.submit(rows)
-                outcomes[name] = "stored"
-            except RejectedByStore as error:
-                outcomes[name] = error
-
-        await asyncio.gather(submit("good", good), submit("bad", bad))
-
-    asyncio.run(_with_writer(postgres_url, body))
-
-    assert outcomes["good"] == "stored"
-    assert isinstance(outcomes["bad"], RejectedByStore) and outcomes["bad"].status_code == 400
-    assert _stored_ids(postgres_url) == {row["event_id"] for row in good}
-
-
 def _outcomes_of_good_and_bad(sink, bad_rows: list[dict]) -> tuple[dict[str, object], list[dict]]:
     good = [_row() for _ in range(3)]
     outcomes: dict[str, object] = {}
@@ -122,7 +99,9 @@ def _outcomes_of_good_and_bad(sink, bad_rows: list[dict]) -> tuple[dict[str, obj
                 outcomes[name] = error
 
         await asyncio.gather(submit("good", good), submit("bad", bad_rows))
-        await submit("after", [_row()])  # no fail-fast window: the store is fine
+        after = _row()
+        outcomes["after_id"] = after["event_id"]
+        await submit("after", [after])  # no fail-fast window: the store is fine
 
     asyncio.run(_with_writer(sink, body))
     return outcomes, good
@@ -146,3 +125,14 @@ def test_a_row_that_cannot_be_encoded_fails_only_its_own_request(
 
     assert outcomes["good"] == "stored" and outcomes["after"] == "stored"
     assert isinstance(outcomes["bad"], RejectedByStore), outcomes["bad"]
+
+
+@pytest.mark.postgres
+def test_a_row_the_store_refuses_fails_only_its_own_request(postgres_url):
+    bad = [_row(event_id="not-a-uuid")]  # bypasses validation on purpose
+
+    outcomes, good = _outcomes_of_good_and_bad(postgres_url, bad)
+
+    assert outcomes["good"] == "stored"
+    assert isinstance(outcomes["bad"], RejectedByStore) and outcomes["bad"].status_code == 400
+    assert _stored_ids(postgres_url) - {row["event_id"] for row in good} == {outcomes["after_id"]}
