@@ -54,7 +54,7 @@ def _migrate(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    print("raw.interaction_events and raw.user_privacy_events are ready.")
+    print("raw.interaction_events, raw.user_privacy_events and raw.rejected_events are ready.")
     return 0
 
 

@@ -85,6 +85,11 @@ class StorageSettings:
         """Embedded privacy log: `$DATA_DIR/raw/user_privacy_events/*.parquet`."""
         return self.data_dir / "raw" / "user_privacy_events"
 
+    @property
+    def rejected_events_dir(self) -> Path:
+        """Embedded rejected events (SPEC §11): `$DATA_DIR/raw/rejected_events/*.parquet`."""
+        return self.data_dir / "raw" / "rejected_events"
+
 
 @dataclass(frozen=True)
 class BatchingSettings:
