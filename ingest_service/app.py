@@ -29,6 +29,7 @@ from ingest_service.openapi_bodies import (
     PRIVACY_OPERATION,
     TRACK_OPERATION,
 )
+from ingest_service.origin_guard import origin_guard
 from ingest_service.payloads import (
     BatchAccepted,
     ErrorBody,
@@ -36,7 +37,7 @@ from ingest_service.payloads import (
     SingleEventRejected,
     TrackResult,
 )
-from ingest_service.settings import Settings
+from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
 
 logger = logging.getLogger("ingest_service")
@@ -75,9 +76,10 @@ def _service(request: Request) -> IngestService:
     return request.app.state.ingest
 
 
-def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_code: int = 200) -> Response:
+def _respond(request: Request, reply_payload: msgspec.Struct, session_cookie: str | None) -> Response:
     cookies = []
     if session_cookie:
+        cookie_settings: SessionCookieSettings = request.app.state.session_cookie
         cookies.append(
             Cookie(
                 key=SESSION_COOKIE,
@@ -85,12 +87,11 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
                 max_age=SESSION_COOKIE_MAX_AGE_S,
                 path="/",
                 httponly=True,
-                samesite="lax",
+                samesite=cookie_settings.same_site,
+                secure=cookie_settings.is_secure,
             )
         )
-    return Response(
-        msgspec.json.encode(reply_payload), status_code=status_code, media_type=JSON, cookies=cookies
-    )
+    return Response(msgspec.json.encode(reply_payload), status_code=200, media_type=JSON, cookies=cookies)
 
 
 @post(
@@ -112,7 +113,7 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
 )
 async def analytics(request: Request) -> Response:
     reply = await _service(request).analytics(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie)
 
 
 @post(
@@ -126,7 +127,7 @@ async def analytics(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     reply = await _service(request).track(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie)
 
 
 @post(
@@ -139,7 +140,7 @@ async def track(request: Request) -> Response:
 )
 async def opt_out(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_out")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
 @post(
@@ -152,7 +153,7 @@ async def opt_out(request: Request) -> Response:
 )
 async def opt_in(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
 @get("/healthz", summary="The process is up", tags=["operations"])
@@ -218,7 +219,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     cors = None
     if settings.security.cors_origins:
         cors = CORSConfig(
-            allow_origins=list(settings.security.cors_origins),
+            allow_origins=[origin.strip().rstrip("/") for origin in settings.security.cors_origins],
             allow_methods=["POST", "GET", "OPTIONS"],
             allow_headers=["content-type", "authorization"],
             allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
@@ -234,8 +235,12 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         openapi_config=OpenAPIConfig(title="Interaction ingest service", version="1.0.0"),
         debug=False,
     )
+    app.state.session_cookie = settings.session_cookie
     # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
-    app.asgi_handler = metrics_middleware(app_metrics)(app.asgi_handler)
+    handler = app.asgi_handler
+    if settings.security.cors_origins:
+        handler = origin_guard(settings.security.cors_origins, app_metrics)(handler)
+    app.asgi_handler = metrics_middleware(app_metrics)(handler)
     return app
 
 

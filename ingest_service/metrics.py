@@ -93,6 +93,12 @@ class Metrics:
             "Raw event rows written to the store (for the storage growth rate)",
             registry=self.registry,
         )
+        self.origin_refused = Counter(
+            "ingest_origin_refused_total",
+            "Requests to /api/* refused (403) because their Origin is not allowed, preflights apart",
+            ["request"],  # preflight | request
+            registry=self.registry,
+        )
         self.storage_errors = Counter(
             "ingest_storage_errors_total", "Writes the store could not make durable", registry=self.registry
         )

@@ -46,6 +46,24 @@ def env_float(env: Mapping[str, str], name: str, default: float, minimum: float 
     return value
 
 
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} must be true or false")
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
@@ -120,11 +138,26 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class SessionCookieSettings:
+    same_site: str = "lax"
+    """`INGEST_SESSION_COOKIE_SAMESITE`: `lax`, `strict` or `none` for the `sid` cookie. A site whose
+    pages are on another domain than the ingest service needs `none` (which implies Secure)."""
+    secure: bool = False
+    """`INGEST_SESSION_COOKIE_SECURE`: mark the `sid` cookie Secure (HTTPS only); forced on by
+    SameSite=None, which browsers refuse without it."""
+
+    @property
+    def is_secure(self) -> bool:
+        return self.secure or self.same_site == "none"
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    session_cookie: SessionCookieSettings = field(default_factory=SessionCookieSettings)
     retention_days: int = 90
     """`RETENTION_DAYS`: raw events older than this are deleted by the lifecycle job."""
 
@@ -168,6 +201,10 @@ class Settings:
                 cors_origins=_list(env, "INGEST_CORS_ORIGINS"),
                 rate_limit_per_minute=env_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
                 rate_limit_burst=env_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
+            ),
+            session_cookie=SessionCookieSettings(
+                same_site=env_choice(env, "INGEST_SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")),
+                secure=env_bool(env, "INGEST_SESSION_COOKIE_SECURE", False),
             ),
             retention_days=env_int(env, "RETENTION_DAYS", 90, minimum=1),
         )
