@@ -37,6 +37,7 @@ from ingest_service.payloads import (
     SingleEventRejected,
     TrackResult,
 )
+from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
 from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
 
@@ -59,6 +60,14 @@ _ERROR_RESPONSES = {
 }
 
 
+def _client_address(request: Request) -> str | None:
+    header = request.app.state.client_address_header
+    if header:
+        value = request.headers.get(header, "")
+        return value.rsplit(",", 1)[-1].strip() or None  # the entry our proxy appended
+    return request.client.host if request.client else None
+
+
 def _incoming(request: Request, body: bytes) -> IncomingRequest:
     headers = request.headers
     return IncomingRequest(
@@ -69,6 +78,7 @@ def _incoming(request: Request, body: bytes) -> IncomingRequest:
         user_agent=headers.get("user-agent"),
         sid_cookie=request.cookies.get(SESSION_COOKIE),
         content_encoding=headers.get("content-encoding"),
+        client_address=_client_address(request),
     )
 
 
@@ -181,10 +191,13 @@ async def metrics(request: Request) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None, *, serving: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, serving: bool = False, shared_rate_limits: SharedTable | None = None
+) -> Litestar:
     """Build the ingest app; `settings` default to `Settings.from_env()`.
 
     `serving=True` (the server entry points) also tunes the garbage collector for this process.
+    `shared_rate_limits`: the bucket table the worker processes of one service share.
     """
     settings = settings or Settings.from_env()
     app_metrics = Metrics()
@@ -206,7 +219,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             max_concurrent_writes=settings.batching.max_concurrent_writes,
         )
         writer.start()
-        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics)
+        limiter = RateLimiter(settings.security, BucketTable(shared_rate_limits))
+        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics, limiter)
         logger.info("ingest service ready, store: %s", sink.name)
         try:
             yield
@@ -236,6 +250,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         debug=False,
     )
     app.state.session_cookie = settings.session_cookie
+    app.state.client_address_header = settings.security.client_address_header
     # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
     handler = app.asgi_handler
     if settings.security.cors_origins:
@@ -250,7 +265,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def create_app_from_env() -> Litestar:
-    """Factory for uvicorn's worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
+def create_app_from_env(shared_rate_limits: SharedTable | None = None) -> Litestar:
+    """Factory for worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
     tune_garbage_collector()
-    return create_app(Settings.from_env(), serving=True)
+    return create_app(Settings.from_env(), serving=True, shared_rate_limits=shared_rate_limits)

@@ -45,7 +45,7 @@ from ingest_service.payloads import (
     SingleEventAccepted,
     TrackResult,
 )
-from ingest_service.rate_limit import SessionRateLimiter
+from ingest_service.rate_limit import RateLimiter
 from ingest_service.rejected_events import rejected_row
 from ingest_service.settings import SecuritySettings
 from ingest_service.storage.sinks import Sink
@@ -74,6 +74,8 @@ class IncomingRequest:
     user_agent: str | None
     sid_cookie: str | None
     content_encoding: str | None = None
+    client_address: str | None = None
+    """For the rate limits only: held in memory, never stored or logged."""
 
 
 @dataclass(slots=True)
@@ -171,12 +173,13 @@ class IngestService:
         sink: Sink,
         security: SecuritySettings,
         metrics: Metrics,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.writer = writer
         self.sink = sink
         self.security = security
         self.metrics = metrics
-        self.rate_limiter = SessionRateLimiter(security.rate_limit_per_minute, security.rate_limit_burst)
+        self.rate_limiter = rate_limiter or RateLimiter(security)
 
     # --- shared steps ---------------------------------------------------------------------------
 
@@ -207,20 +210,21 @@ class IngestService:
             return None
         return received_at - sent
 
-    def _rate_limit(self, ctx: RequestContext, items: list[Any], session_field: str) -> None:
+    def _rate_limit(
+        self, ctx: RequestContext, request: IncomingRequest, items: list[Any], field: str
+    ) -> None:
         if ctx.caller.is_server_client or not self.rate_limiter.enabled:
             return  # backfills and server-side tracking are trusted, and send many sessions at once
-        session = ctx.cookie_session_id
-        if session is None and items:
-            first = items[0]
-            candidate = (
-                first.get(session_field) if isinstance(first, dict) else getattr(first, session_field, None)
-            )
-            session = candidate if isinstance(candidate, str) and candidate else None
-        if session is None:
-            return  # a brand-new session: its bucket would be full anyway
-        wait = self.rate_limiter.acquire(session)
+        sessions: dict[str, int] = {}
+        for item in items:
+            session = item.get(field) if isinstance(item, dict) else getattr(item, field, None)
+            if not isinstance(session, str) or not session:
+                session = ctx.cookie_session_id
+            if session is not None:  # else a brand-new session: its bucket would be full anyway
+                sessions[session] = sessions.get(session, 0) + 1
+        wait = self.rate_limiter.ingest_wait(ctx.caller.user_id, sessions, request.client_address, len(items))
         if wait:
+            self.metrics.rate_limited.labels("ingest").inc()
             raise RateLimited(wait)
 
     def _normalize(
@@ -281,7 +285,7 @@ class IngestService:
                 raise PayloadTooLarge(
                     f"At most {MAX_EVENTS_PER_REQUEST} events per request, got {len(events)}"
                 )
-            self._rate_limit(ctx, events, "sessionId")
+            self._rate_limit(ctx, request, events, "sessionId")
             labels = [f"events[{index}]" for index in range(len(events))]
             as_sent = None
             if events and type(events[0]) is AnalyticsEvent:  # typed on the fast path: decode again
@@ -291,7 +295,7 @@ class IngestService:
             return self._reply(BatchAccepted(success=True, count=len(result.rows), errors=result.errors), ctx)
         if "events" not in body and "event" in body:
             event = body["event"]
-            self._rate_limit(ctx, [event], "sessionId")
+            self._rate_limit(ctx, request, [event], "sessionId")
             result = self._normalize([event], ["event"], ctx, analytics_event_to_row, ANALYTICS)
             await self._store(result, ANALYTICS)  # a rejected event is kept before the 400
             if result.problems:
@@ -321,7 +325,7 @@ class IngestService:
             interactions, labels = [body], ["interaction"]
         else:
             raise InvalidBody()
-        self._rate_limit(ctx, interactions, "session_id")
+        self._rate_limit(ctx, request, interactions, "session_id")
         result = self._normalize(interactions, labels, ctx, track_interaction_to_row, TRACK)
         await self._store(result, TRACK)
         errors = result.errors
@@ -348,5 +352,10 @@ class IngestService:
             )
         if not user_id or len(user_id) > MAX_USER_ID or not is_one_line_text(user_id):
             raise InvalidBody()
+        if not caller.is_server_client:  # a server client acts for many users: trusted, like at ingest
+            wait = self.rate_limiter.privacy_wait(user_id, request.client_address)
+            if wait:
+                self.metrics.rate_limited.labels("privacy").inc()
+                raise RateLimited(wait)
         await self.sink.record_privacy_action(user_id, action)
         return Reply(PrivacyResult(success=True, userId=user_id, action=action))

@@ -99,6 +99,12 @@ class Metrics:
             ["request"],  # preflight | request
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "ingest_rate_limited_total",
+            "Requests refused with 429",
+            ["endpoint_group"],  # ingest | privacy
+            registry=self.registry,
+        )
         self.storage_errors = Counter(
             "ingest_storage_errors_total", "Writes the store could not make durable", registry=self.registry
         )

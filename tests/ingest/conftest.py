@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 
 from ingest_service.app import create_app
 from ingest_service.settings import Settings
+from tests.ingest.service_process import Server, server_starter
 
 JWT_SECRET = "test-secret-for-the-ingest-tests-only-" + "0123456789abcdef" * 2  # 70 bytes: fine for HS512 too
 API_KEY = "server-key-1"
@@ -132,3 +133,9 @@ def any_ingest(request: pytest.FixtureRequest, make_harness, make_postgres_datab
     if request.param == "postgres":
         return make_harness(make_postgres_database("ingest"))
     return make_harness()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """start_server(file_limit=None, **env) → the real service as a process (stopped at teardown)."""
+    yield from server_starter(tmp_path)
