@@ -171,10 +171,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Storage is reachable", tags=["operations"])
+@get("/readyz", summary="Storage is reachable and a write can succeed now", tags=["operations"])
 async def readyz(request: Request) -> Response:
-    sink = _service(request).sink
-    if await sink.ready():
+    service = _service(request)
+    sink = service.sink
+    if not service.writer.failing and await sink.ready():
         return Response({"status": "ready", "store": sink.name}, media_type=JSON)
     return Response(
         {"status": "unavailable", "store": sink.name},

@@ -31,6 +31,8 @@ logger = logging.getLogger("ingest_service.group_commit")
 
 #: after a failed write, fail fast for this long instead of queueing requests behind a dead store
 FAIL_FAST_S = 0.5
+#: /readyz says not ready for this long after a failed write (unless a write succeeded since)
+NOT_READY_AFTER_FAILURE_S = 2.0
 
 
 Rows = Sequence[dict[str, Any]]
@@ -58,6 +60,7 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self._failed_at = 0.0
+        self._written_at = 0.0
         self._closing = False
 
     def start(self) -> None:
@@ -89,6 +92,17 @@ class GroupCommitWriter:
     def _lost_rejected(self, count: int, why: str) -> None:
         self.metrics.rejected_events_lost.inc(count)
         logger.warning("%d rejected events were not kept: %s", count, why)
+
+    @property
+    def failing(self) -> bool:
+        """The last write failed, a moment ago: a probe may pass while real writes fail (a full
+        PostgreSQL disk still answers `select 1`)."""
+        failed_at = self._failed_at
+        return (
+            bool(failed_at)
+            and failed_at > self._written_at
+            and time.monotonic() - failed_at < NOT_READY_AFTER_FAILURE_S
+        )
 
     def _take_group(self) -> Group:
         group, size = [], 0
@@ -147,6 +161,7 @@ class GroupCommitWriter:
                     if not future.done():
                         future.set_exception(StorageUnavailable(detail))
                 return
+            self._written_at = time.monotonic()
             self.metrics.write_seconds.observe(time.perf_counter() - started)
             self.metrics.write_rows.observe(len(rows))
             self.metrics.rows_written.inc(written)

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import math
 import os
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,12 @@ from ingest_service.storage.bulk_load import (
     rejected_rows_to_arrow,
     rows_to_arrow,
 )
-from ingest_service.storage.parquet_files import ensure_store, write_parquet_atomically
+from ingest_service.storage.parquet_files import (
+    TMP_SUFFIX,
+    ensure_store,
+    remove_stale_temporary_files,
+    write_parquet_atomically,
+)
 from ingest_service.storage.privacy_log import (
     INSERT_SQL,
     OPTED_OUT_AMONG_SQL,
@@ -219,6 +225,9 @@ class PostgresSink:
             await self._pool.close()
 
 
+_PROBE_BYTES = b"\0" * (64 * 1024)
+
+
 class ParquetSink:
     """The embedded store: one immutable Parquet file per group, written atomically."""
 
@@ -232,11 +241,20 @@ class ParquetSink:
 
     async def open(self) -> None:
         try:
-            await asyncio.to_thread(ensure_store, self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-            await asyncio.to_thread(ensure_store, self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
-            await asyncio.to_thread(ensure_store, self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA)
+            await asyncio.to_thread(self._prepare)
         except OSError as error:
             logger.warning("embedded store not writable at startup: %s", error)
+
+    def _prepare(self) -> None:
+        for directory, schema in (
+            (self.events_dir, RAW_EVENTS_ARROW_SCHEMA),
+            (self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA),
+            (self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA),
+        ):
+            ensure_store(directory, schema)
+            removed = remove_stale_temporary_files(directory)
+            if removed:
+                logger.info("removed %d temporary files a killed writer left in %s", removed, directory)
 
     def _kept(self, rows: Sequence[Row]) -> Sequence[Row]:
         users = _user_ids(rows)
@@ -277,8 +295,18 @@ class ParquetSink:
             raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
 
     def _ready(self) -> bool:
+        """Whether a write can succeed now: write, fsync and remove a probe about the size of a
+        group's file (a full disk still lets a directory be listed and `access()` say writable)."""
         ensure_store(self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-        return os.access(self.events_dir, os.W_OK)
+        probe = self.events_dir / f".ready-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(_PROBE_BYTES)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+        return True
 
     async def ready(self) -> bool:
         try:
