@@ -16,7 +16,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import Cookie
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 
 from ingest_service.enrichment import parse_user_agent
 from ingest_service.errors import JSON, StorageUnavailable, exception_handlers
@@ -24,19 +24,8 @@ from ingest_service.event_types import MAX_BODY_BYTES
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.ingest import IncomingRequest, IngestService
 from ingest_service.metrics import Metrics, metrics_middleware
-from ingest_service.openapi_bodies import (
-    ANALYTICS_OPERATION,
-    PRIVACY_OPERATION,
-    TRACK_OPERATION,
-)
+from ingest_service.openapi_contract import contract_operation
 from ingest_service.origin_guard import origin_guard
-from ingest_service.payloads import (
-    BatchAccepted,
-    ErrorBody,
-    PrivacyResult,
-    SingleEventRejected,
-    TrackResult,
-)
 from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
 from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
@@ -45,19 +34,6 @@ logger = logging.getLogger("ingest_service")
 
 SESSION_COOKIE = "sid"
 SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends after 30 idle minutes
-
-_ERROR_RESPONSES = {
-    400: ResponseSpec(data_container=ErrorBody, description="Invalid request body"),
-    401: ResponseSpec(data_container=ErrorBody, description="Bad, expired or missing credentials"),
-    413: ResponseSpec(data_container=ErrorBody, description="Body above 1 MiB or more than 500 events"),
-    415: ResponseSpec(
-        data_container=ErrorBody, description="Content-Type not application/json or text/plain"
-    ),
-    429: ResponseSpec(data_container=ErrorBody, description="Session rate limit; see Retry-After"),
-    503: ResponseSpec(
-        data_container=ErrorBody, description="Storage unavailable, nothing stored; see Retry-After"
-    ),
-}
 
 
 def _client_address(request: Request) -> str | None:
@@ -110,15 +86,7 @@ def _respond(request: Request, reply_payload: msgspec.Struct, session_cookie: st
     summary="Track events (seed 004): {event} or {events: [...]}",
     description='Body: `{"event": {...}}` or `{"events": [...]}` of camelCase events, as application/json '
     "or text/plain, at most 1 MiB and 500 events. Answers after the accepted events are durable.",
-    operation_class=ANALYTICS_OPERATION,
-    responses={
-        **_ERROR_RESPONSES,
-        200: ResponseSpec(data_container=BatchAccepted, description="Batch stored, with per-event errors"),
-        400: ResponseSpec(
-            data_container=SingleEventRejected,
-            description='The single event is invalid (an unusable body answers {"error": ...})',
-        ),
-    },
+    operation_class=contract_operation("post", "/api/analytics"),
     tags=["ingest"],
 )
 async def analytics(request: Request) -> Response:
@@ -131,8 +99,7 @@ async def analytics(request: Request) -> Response:
     status_code=200,
     summary="Track post interactions (seed 000): one interaction or {interactions: [...]}",
     description="Needs an identified user (Bearer token, or X-Api-Key with user_id per interaction).",
-    operation_class=TRACK_OPERATION,
-    responses={200: ResponseSpec(data_container=TrackResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/track"),
     tags=["ingest"],
 )
 async def track(request: Request) -> Response:
@@ -144,8 +111,7 @@ async def track(request: Request) -> Response:
     "/api/privacy/opt-out",
     status_code=200,
     summary="Opt a user out: their later events are dropped at ingest",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-out"),
     tags=["privacy"],
 )
 async def opt_out(request: Request) -> Response:
@@ -157,8 +123,7 @@ async def opt_out(request: Request) -> Response:
     "/api/privacy/opt-in",
     status_code=200,
     summary="Opt a user back in",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-in"),
     tags=["privacy"],
 )
 async def opt_in(request: Request) -> Response:
@@ -166,12 +131,22 @@ async def opt_in(request: Request) -> Response:
     return _respond(request, reply.payload, None)
 
 
-@get("/healthz", summary="The process is up", tags=["operations"])
+@get(
+    "/healthz",
+    summary="The process is up",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/healthz"),
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Storage is reachable and a write can succeed now", tags=["operations"])
+@get(
+    "/readyz",
+    summary="Storage is reachable and a write can succeed now",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/readyz"),
+)
 async def readyz(request: Request) -> Response:
     service = _service(request)
     sink = service.sink
@@ -185,7 +160,13 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", tags=["operations"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    tags=["operations"],
+    media_type="text/plain",
+    operation_class=contract_operation("get", "/metrics"),
+)
 async def metrics(request: Request) -> Response:
     return Response(
         _service(request).metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
