@@ -22,6 +22,7 @@ quickstart: $(STAMP)
 
 test: $(STAMP)
 	@bash .ci/ensure-postgres.sh
+	@bash .ci/ensure-promtool.sh
 	@$(BIN)/python -m pytest
 
 serve: $(STAMP)
