@@ -43,3 +43,21 @@ def env_float(env: Mapping[str, str], name: str, default: float, minimum: float 
 def env_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated list; blanks dropped."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} must be true or false")
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
