@@ -21,10 +21,7 @@ import psycopg
 
 from ingest_service.settings import DEFAULT_RETENTION_DAYS
 from ingest_service.storage.locations import RawStores
-from ingest_service.storage.parquet_files import ensure_store
 from ingest_service.storage.raw_schema import (
-    PRIVACY_EVENTS_ARROW_SCHEMA,
-    RAW_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_RELATION,
 )
 from orchestration.warehouse import WarehouseTarget, sql_identifier
@@ -68,8 +65,7 @@ class RawEventStore(dg.ConfigurableResource):
         dbt can read the sources before the ingest service has ever run."""
         if self.database_url:
             return
-        ensure_store(self.stores.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-        ensure_store(self.stores.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
+        self.stores.ensure_embedded()
 
     def summary(self, received_after: datetime | None = None) -> RawEventsSummary:
         """Rows received after `received_after` (all rows when None) and the newest `received_at`."""

@@ -1,27 +1,26 @@
-{# Arrival hours (UTC, by received_at) in which raw holds more deliveries than
-   base_interaction_events: exactly where new rows landed since the last run, however late or
-   early their received_at. Counting reads one column, so it stays cheap on large stores.
-   Rows of users being erased are left out of both counts (base still holds them). #}
-{% macro grown_arrival_hours(erased_users_sql=none) %}
+{# Arrival hours (UTC, by received_at) in which raw and base_interaction_events hold a different
+   number of deliveries: where new rows landed since the last run, however late or early their
+   received_at, also in an hour from which an erasure took rows. Counting reads one column, so it
+   stays cheap on large stores. An hour that retention emptied in raw is not listed (the warehouse
+   keeps what retention removed); the partly emptied hour at its edge is re-read and yields nothing. #}
+{% macro changed_arrival_hours() %}
   {% if not execute %}{{ return([]) }}{% endif %}
   {% set query %}
     with raw_hours as (
         select date_trunc('hour', received_at) as arrival_hour, count(*) as deliveries
         from ({{ normalized_raw_events() }}) as raw_events
-        {% if erased_users_sql %}where user_id is null or user_id not in ({{ erased_users_sql }}){% endif %}
         group by 1
     ),
     known_hours as (
         select date_trunc('hour', received_at) as arrival_hour, count(*) as deliveries
         from {{ this }}
         where not is_deleted
-        {% if erased_users_sql %}and (user_id is null or user_id not in ({{ erased_users_sql }})){% endif %}
         group by 1
     )
     select cast(raw_hours.arrival_hour as varchar)
     from raw_hours
     left join known_hours on known_hours.arrival_hour = raw_hours.arrival_hour
-    where raw_hours.deliveries > coalesce(known_hours.deliveries, 0)
+    where raw_hours.deliveries <> coalesce(known_hours.deliveries, 0)
     order by 1
   {% endset %}
   {# consecutive hours merge into one [start, end) range #}

@@ -45,3 +45,23 @@
 {% macro delete_vanished_keys(condition) %}
   delete from {{ this }} where {{ condition }}
 {% endmacro %}
+
+{# ref('stg_interaction_events'), for a model of this run: staging is a table built for one
+   as_of, so a model reading it must run in the same invocation as staging (select it with its
+   upstream, `dbt run -s +model`), or it would compute its marts at another as_of, or miss
+   events staging has not taken in yet. #}
+{% macro staged_events() %}
+  {%- set relation = ref('stg_interaction_events') -%}
+  {%- if execute and model.resource_type == 'model' -%}
+    {%- set query -%}
+      select count(*) from {{ incremental_state_relation() }}
+      where model_name = 'stg_interaction_events' and built_at = {{ run_started() }}
+    {%- endset -%}
+    {%- if run_query(query).rows[0][0] == 0 -%}
+      {{ exceptions.raise_compiler_error(
+        model.name ~ " reads stg_interaction_events, which this run did not build: build them in the"
+        ~ " same run, e.g. `dbt run -s +" ~ model.name ~ "` (Dagster's jobs select upstream models)") }}
+    {%- endif -%}
+  {%- endif -%}
+  {{ return(relation) }}
+{% endmacro %}

@@ -1,6 +1,17 @@
 {# Read the raw stores with one set of column types whatever the engine: event_id as text,
    event_data as JSON, timestamps as UTC `timestamp`. #}
 
+{# The columns of a raw event (SPEC section 1; ingest_service/storage/raw_schema.py is the
+   ingest side's list): every model that carries events through uses this list. #}
+{% macro raw_event_columns() %}
+  {{ return([
+    'event_id', 'received_at', 'occurred_at', 'session_id', 'user_id', 'anonymous_id', 'event_type',
+    'event_category', 'perfume_id', 'house_id', 'post_id', 'path', 'referrer', 'user_agent',
+    'device_type', 'browser', 'os', 'is_bot', 'duration_ms', 'scroll_depth', 'value', 'source',
+    'event_data',
+  ]) }}
+{% endmacro %}
+
 {% macro raw_events_relation() %}
   {% set relation = source('raw', 'interaction_events') %}
   {% if raw_store_exists(relation) %}
@@ -28,6 +39,14 @@
       cast(null as timestamptz) as requested_at where 1 = 0)") }}
 {% endmacro %}
 
+{% macro erased_events_relation() %}
+  {% set relation = source('raw', 'erased_events') %}
+  {% if raw_store_exists(relation) %}
+    {{ return(relation) }}
+  {% endif %}
+  {{ return("(select cast(null as varchar) as event_id, cast(null as timestamptz) as erased_at where 1 = 0)") }}
+{% endmacro %}
+
 {# `where_sql` filters the raw columns before any conversion, so DuckDB can skip whole
    Parquet row groups and PostgreSQL can use the received_at index. #}
 {% macro normalized_raw_events(where_sql='1 = 1') %}
@@ -37,7 +56,9 @@
     {{ utc_timestamp('occurred_at') }} as occurred_at,
     session_id,
     user_id,
-    case when user_id is not null then 'u:' || user_id else 's:' || session_id end as actor_id,
+    {#- Parquet files written before the column existed read it as null (union_by_name, and the
+        store's empty file always has the current schema) #}
+    anonymous_id,
     event_type,
     event_category,
     perfume_id,
@@ -54,9 +75,7 @@
     scroll_depth,
     cast(value as double precision) as value,
     source,
-    cast(event_data as {{ json_type() }}) as event_data,
-    {#- Parquet files written before the column existed read it as null (union_by_name) #}
-    anonymous_id
+    cast(event_data as {{ json_type() }}) as event_data
   from {{ raw_events_relation() }} as raw_events
   where {{ where_sql }}
 {% endmacro %}

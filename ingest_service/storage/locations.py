@@ -15,11 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from ingest_service.environment import SettingsError
+from ingest_service.storage.parquet_files import ensure_store
 from ingest_service.storage.raw_schema import (
+    ERASED_EVENTS_ARROW_SCHEMA,
+    ERASED_EVENTS_TABLE,
+    PRIVACY_EVENTS_ARROW_SCHEMA,
     PRIVACY_EVENTS_TABLE,
+    RAW_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_TABLE,
     RAW_SCHEMA_NAME,
+    REJECTED_EVENTS_ARROW_SCHEMA,
     REJECTED_EVENTS_TABLE,
 )
 
@@ -76,9 +84,29 @@ class RawStores:
         return self.data_dir / RAW_SCHEMA_NAME / REJECTED_EVENTS_TABLE
 
     @property
+    def erased_dir(self) -> Path:
+        """Embedded record of the event ids erasures deleted: immutable Parquet files."""
+        return self.data_dir / RAW_SCHEMA_NAME / ERASED_EVENTS_TABLE
+
+    @property
     def privacy_store(self) -> str | Path:
         """Where the privacy log is read and written: PostgreSQL when configured, else embedded."""
         return self.database_url or self.privacy_dir
+
+    def embedded_tables(self) -> list[tuple[Path, pa.Schema]]:
+        """Each embedded store directory with the schema of its files."""
+        return [
+            (self.events_dir, RAW_EVENTS_ARROW_SCHEMA),
+            (self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA),
+            (self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA),
+            (self.erased_dir, ERASED_EVENTS_ARROW_SCHEMA),
+        ]
+
+    def ensure_embedded(self) -> None:
+        """Create every embedded store directory with its empty schema file (idempotent), so readers
+        (dbt's sources) find a table before the ingest service ever wrote to it."""
+        for directory, schema in self.embedded_tables():
+            ensure_store(directory, schema)
 
     @property
     def has_embedded_events(self) -> bool:

@@ -14,10 +14,12 @@ RAW_SCHEMA_NAME = "raw"
 RAW_EVENTS_TABLE = "interaction_events"
 PRIVACY_EVENTS_TABLE = "user_privacy_events"
 REJECTED_EVENTS_TABLE = "rejected_events"
+ERASED_EVENTS_TABLE = "erased_events"
 #: the PostgreSQL relations, schema-qualified
 RAW_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE}"
 PRIVACY_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE}"
 REJECTED_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE}"
+ERASED_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{ERASED_EVENTS_TABLE}"
 
 #: (column, PostgreSQL type, Arrow type, nullable) in table order.
 RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
@@ -96,6 +98,18 @@ REJECTED_EVENTS_ARROW_SCHEMA = pa.schema(
 )
 
 
+#: The ids of the events an erasure deleted from the raw stores (SPEC section 7), so the warehouse
+#: deletes exactly those and no other: random event ids and the time, nothing about the person
+#: (the privacy log's `erase` row records whose request it was).
+ERASED_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
+    ("event_id", "text", pa.string(), False),
+    ("erased_at", "timestamptz", pa.timestamp("us", tz="UTC"), False),
+)
+ERASED_EVENTS_ARROW_SCHEMA = pa.schema(
+    [pa.field(name, arrow_type, nullable=nullable) for name, _, arrow_type, nullable in ERASED_EVENT_COLUMNS]
+)
+
+
 def _column_ddl(columns: tuple[tuple[str, str, pa.DataType, bool], ...]) -> str:
     return ",\n    ".join(
         f"{name} {pg_type}{'' if nullable else ' not null'}" for name, pg_type, _, nullable in columns
@@ -135,4 +149,8 @@ create index if not exists rejected_events_received_at_idx
     on {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (received_at);
 create index if not exists rejected_events_user_id_idx
     on {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (user_id) where user_id is not null;
+
+create table if not exists {ERASED_EVENTS_RELATION} (
+    {_column_ddl(ERASED_EVENT_COLUMNS)}
+);
 """

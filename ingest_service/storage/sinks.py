@@ -20,7 +20,6 @@ import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
@@ -36,6 +35,7 @@ from ingest_service.storage.bulk_load import (
     rejected_rows_to_arrow,
     rows_to_arrow,
 )
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.parquet_files import (
     TMP_SUFFIX,
     ensure_store,
@@ -50,9 +50,7 @@ from ingest_service.storage.privacy_log import (
 )
 from ingest_service.storage.raw_schema import (
     POSTGRES_DDL,
-    PRIVACY_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_ARROW_SCHEMA,
-    REJECTED_EVENTS_ARROW_SCHEMA,
 )
 
 logger = logging.getLogger("ingest_service.storage")
@@ -233,11 +231,12 @@ class ParquetSink:
 
     name = "embedded"
 
-    def __init__(self, events_dir: Path, privacy_dir: Path, rejected_dir: Path | None = None) -> None:
-        self.events_dir = events_dir
-        self.privacy_dir = privacy_dir
-        self.rejected_dir = rejected_dir or events_dir.parent / "rejected_events"
-        self._opt_outs = EmbeddedOptOutCache(privacy_dir)
+    def __init__(self, stores: RawStores) -> None:
+        self.stores = stores
+        self.events_dir = stores.events_dir
+        self.privacy_dir = stores.privacy_dir
+        self.rejected_dir = stores.rejected_dir
+        self._opt_outs = EmbeddedOptOutCache(self.privacy_dir)
 
     async def open(self) -> None:
         try:
@@ -246,11 +245,7 @@ class ParquetSink:
             logger.warning("embedded store not writable at startup: %s", error)
 
     def _prepare(self) -> None:
-        for directory, schema in (
-            (self.events_dir, RAW_EVENTS_ARROW_SCHEMA),
-            (self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA),
-            (self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA),
-        ):
+        for directory, schema in self.stores.embedded_tables():
             ensure_store(directory, schema)
             removed = remove_stale_temporary_files(directory)
             if removed:
@@ -321,5 +316,4 @@ class ParquetSink:
 def make_sink(storage: StorageSettings) -> Sink:
     if storage.database_url:
         return PostgresSink(storage.database_url, storage.pool_size, storage.connect_timeout_s)
-    stores = storage.raw_stores
-    return ParquetSink(stores.events_dir, stores.privacy_dir, stores.rejected_dir)
+    return ParquetSink(storage.raw_stores)

@@ -1,10 +1,11 @@
 """Erasure (SPEC section 7): delete a user's raw events, log it, and rebuild what was derived from them.
 
-Steps, each safe to repeat:
-1. delete every raw event whose `user_id` is the user, in every raw store;
+Steps, each safe to repeat, holding the warehouse's writer lock so no build runs in between:
+1. delete every stored delivery of the user's data in every raw store — their own events and the
+   events resolved to them (ingest_service.upkeep.user_data), and their rejected events — after
+   recording the deleted event ids in `raw.erased_events`, from which the warehouse deletes them;
 2. append an `erase` row to the privacy log (the proof that the request was carried out, and the
-   signal that makes the next incremental dbt run re-derive the user's sessions, profile and every
-   aggregate their events touched, so incremental state keeps none of their contribution);
+   signal that makes the next incremental dbt run re-derive the user's rows);
 3. run dbt incrementally now, then check that no per-user mart row of the user is left.
 
 Re-running finds no raw row, logs another `erase` and rebuilds again, which is how a run whose
@@ -71,11 +72,11 @@ def rebuild_warehouse_without(
     as_of: str | None = None,
     on_line: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
-    """Run dbt incrementally (holding the writer lock) after the raw rows are gone; returns the
-    per-user mart rows left (all 0). Raises LifecycleError when dbt fails or a row is left."""
+    """Run dbt incrementally after the raw rows are gone (the caller holds the writer lock);
+    returns the per-user mart rows left (all 0). Raises LifecycleError when dbt fails or a row is
+    left."""
     try:
-        with target.writer_lock(on_wait=on_line):
-            run_dbt(target, ["run", *as_of_vars(as_of)], on_line=on_line)
+        run_dbt(target, ["run", *as_of_vars(as_of)], on_line=on_line)
     except LifecycleError as exc:
         raise LifecycleError(f"{exc}\n{retry_hint(user_id)}") from exc
     return mart_rows_left(target, user_id)
@@ -93,9 +94,10 @@ def erase_user(
     validate_user_id(user_id)
     if as_of is not None:
         validate_as_of(as_of)  # before anything is deleted
-    raw = erase_raw_events(stores, user_id)
-    report = ErasureReport(user_id=user_id, raw=raw, logged_at=record_request(stores, user_id, "erase"))
-    if rebuild_warehouse and target.exists():
-        report.mart_rows_left = rebuild_warehouse_without(target, user_id, as_of=as_of, on_line=on_line)
-        report.warehouse = target.describe()
+    with target.writer_lock(on_wait=on_line):
+        raw = erase_raw_events(stores, user_id)
+        report = ErasureReport(user_id=user_id, raw=raw, logged_at=record_request(stores, user_id, "erase"))
+        if rebuild_warehouse and target.exists():
+            report.mart_rows_left = rebuild_warehouse_without(target, user_id, as_of=as_of, on_line=on_line)
+            report.warehouse = target.describe()
     return report

@@ -1,9 +1,11 @@
 """Export: everything stored about one user as one JSON document (SPEC section 7).
 
-The document holds the user's raw events from every raw store and their privacy requests (read by
-`ingest_service.upkeep.raw_export`), and their rows of the per-user marts (`sessions`,
-`user_behavior_profile`, `user_engagement_30d`). The aggregate marts (perfume stats, trending, post
-engagement) hold no row of any single user and are not part of it.
+The document holds the user's data (SPEC section 7): their raw events from every raw store — their
+own and the stitched ones (no user id of their own: theirs through their session or browser),
+marked `stitched` — and their privacy requests (read by `ingest_service.upkeep.raw_export`), and
+their rows of the per-user marts (`sessions`, `user_behavior_profile`, `user_engagement_30d`, the
+browsers of `identity_map`). The aggregate marts (perfume stats, trending, post engagement) hold no
+row of any single user and are not part of it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ingest_service.storage.locations import RawStores
 from ingest_service.upkeep.raw_export import export_raw_rows, jsonable
 from orchestration.warehouse import WarehouseTarget
 
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # 2: stitched events (marked) and the browsers of identity_map
 
 
 def export_user(stores: RawStores, target: WarehouseTarget, user_id: str) -> dict[str, Any]:
@@ -43,6 +45,7 @@ def export_user(stores: RawStores, target: WarehouseTarget, user_id: str) -> dic
             "engagement_by_event_type": sorted(
                 marts.get("user_engagement_30d", []), key=lambda row: row["event_type"]
             ),
+            "browsers": sorted(marts.get("identity_map", []), key=lambda row: row["anonymous_id"]),
         }
     )
 

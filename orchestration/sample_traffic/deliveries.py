@@ -47,6 +47,8 @@ def analytics_event(event: SampleEvent, session: SampleSession, via_api_key: boo
         "timestamp": iso_timestamp(event.occurred_at),
         "path": event.path or "/",
     }
+    if session.anonymous_id is not None:
+        body["anonymousId"] = session.anonymous_id
     optional = {
         "perfumeId": event.perfume_id,
         "houseId": event.house_id,
@@ -86,6 +88,8 @@ def track_interaction(event: SampleEvent, session: SampleSession, via_api_key: b
         "timestamp": iso_timestamp(event.occurred_at),
         "metadata": metadata,
     }
+    if session.anonymous_id is not None:
+        body["anonymous_id"] = session.anonymous_id
     if via_api_key:
         body["user_id"] = session.user_id
         body["user_agent"] = session.client.user_agent
@@ -163,6 +167,7 @@ def raw_rows(
                 "occurred_at": event.occurred_at,
                 "session_id": session.session_id,
                 "user_id": session.user_id,
+                "anonymous_id": session.anonymous_id,
                 "event_type": event.event_type,
                 "event_category": event.event_category,
                 "perfume_id": event.perfume_id,

@@ -126,6 +126,8 @@ class SampleSession:
     user_id: str | None
     client: Client
     events: tuple[SampleEvent, ...]
+    anonymous_id: str | None = None
+    """The browser's first-party id (the SDK's anonymousId); crawlers run no SDK."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class TrafficConfig:
     logged_in_share: float = 0.55
     bot_share: float = 0.05
     rising_perfumes: int = 4
+    returning_anonymous_share: float = 0.3
+    """Of the anonymous sessions, the share that come from a known user's browser, logged out."""
 
 
 @dataclass(frozen=True)
@@ -196,8 +200,12 @@ class TrafficGenerator:
         self.users = [f"user_{self.rng.getrandbits(40):010x}" for _ in range(config.users)]
         self.user_weights = [1.0 / (rank + 1) ** 0.8 for rank in range(config.users)]
         self.user_clients = {user: self._browser() for user in self.users}
+        self.user_browsers = {user: self._anonymous_id() for user in self.users}
 
     # -- choices -----------------------------------------------------------------------------
+    def _anonymous_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
     def _browser(self) -> Client:
         return self.rng.choices(BROWSERS, weights=BROWSER_WEIGHTS)[0]
 
@@ -310,9 +318,13 @@ class TrafficGenerator:
             if rng.random() < 0.08:
                 writer.add("POST_SHARE", post_id=post_id, source="feed", event_data={"method": "clipboard"})
 
-    def _human_session(self, session_id: str, user_id: str | None, client: Client) -> SampleSession:
+    def _human_session(
+        self, session_id: str, user_id: str | None, client: Client, anonymous_id: str
+    ) -> SampleSession:
         rng = self.rng
         writer = _SessionWriter(rng, self._session_start(), logged_in=user_id is not None)
+        if user_id is not None:  # the site calls identify() once the user is logged in
+            writer.add("USER_IDENTIFIED", path="/")
         referrer = rng.choice(REFERRERS)
         if referrer == "https://www.google.com/":
             self._engage_with(writer, self._perfume(writer.clock), "google")
@@ -333,7 +345,7 @@ class TrafficGenerator:
                 writer.add("FILTER_APPLIED", path="/perfumes", event_data={"filter": rng.choice(FILTERS)})
             elif user_id is not None:  # /api/track needs an identified user (SPEC section 2)
                 self._read_posts(writer)
-        return SampleSession(session_id, user_id, client, tuple(writer.events))
+        return SampleSession(session_id, user_id, client, tuple(writer.events), anonymous_id)
 
     def _bot_session(self, session_id: str) -> SampleSession:
         writer = _SessionWriter(self.rng, self._session_start(), logged_in=False)
@@ -355,9 +367,17 @@ class TrafficGenerator:
                 sessions.append(self._bot_session(session_id))
             elif roll < self.config.bot_share + self.config.logged_in_share:
                 user = self.rng.choices(self.users, weights=self.user_weights)[0]
-                sessions.append(self._human_session(session_id, user, self.user_clients[user]))
+                sessions.append(
+                    self._human_session(session_id, user, self.user_clients[user], self.user_browsers[user])
+                )
+            elif self.rng.random() < self.config.returning_anonymous_share:
+                # a known user browsing logged out on their own browser: stitched to them
+                user = self.rng.choices(self.users, weights=self.user_weights)[0]
+                sessions.append(
+                    self._human_session(session_id, None, self.user_clients[user], self.user_browsers[user])
+                )
             else:
-                sessions.append(self._human_session(session_id, None, self._browser()))
+                sessions.append(self._human_session(session_id, None, self._browser(), self._anonymous_id()))
         sessions.sort(key=lambda session: session.events[0].occurred_at)
         return SampleTraffic(now=self.now, sessions=tuple(sessions))
 

@@ -12,6 +12,7 @@ import pytest
 from ingest_service.errors import RejectedByStore
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.metrics import Metrics
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.sinks import ParquetSink, PostgresSink
 
 
@@ -118,7 +119,7 @@ def test_a_row_that_cannot_be_encoded_fails_only_its_own_request(
     if store == "postgres":
         sink = PostgresSink(make_postgres_database("encode"))
     else:
-        sink = ParquetSink(tmp_path / "events", tmp_path / "privacy")
+        sink = ParquetSink(RawStores(data_dir=tmp_path))
     bad = [{**_row(), "session_id": bad_text}]  # bypasses validation on purpose
 
     outcomes, _ = _outcomes_of_good_and_bad(sink, bad)

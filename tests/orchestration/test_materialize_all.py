@@ -30,6 +30,14 @@ def iso_week(moment) -> str:
 def expected_figures(traffic):
     human = [session for session in traffic.sessions if not session.client.is_bot]
     events = [(session, event) for session in human for event in session.events]
+    # SPEC 5 stitching, as the sample traffic uses it: one user logs in on a browser (their
+    # sessions' events carry both its anonymous id and their user id), so an anonymous session of
+    # that browser is theirs
+    claimed = {session.anonymous_id: session.user_id for session in human if session.user_id}
+
+    def resolved(session):
+        return session.user_id or claimed.get(session.anonymous_id)
+
     per_week = defaultdict(lambda: {"events": 0, "users": set(), "sessions": 0})
     for session, event in events:
         week = per_week[iso_week(event.occurred_at)]
@@ -40,9 +48,10 @@ def expected_figures(traffic):
         per_week[iso_week(min(event.occurred_at for event in session.events))]["sessions"] += 1
     return {
         "sessions": len(human),
-        "user_behavior_profile": len({session.user_id for session in human if session.user_id}),
+        "user_behavior_profile": len({resolved(session) for session in human if resolved(session)}),
         "post_engagement": len({event.post_id for _, event in events if event.post_id}),
-        "user_engagement_30d": len({(s.user_id, e.event_type) for s, e in events if s.user_id}),
+        "user_engagement_30d": len({(resolved(s), e.event_type) for s, e in events if resolved(s)}),
+        "identity_map": len(claimed),
         "weeks": {
             week: (len(values["users"]), values["sessions"], values["events"])
             for week, values in per_week.items()
@@ -86,7 +95,13 @@ def test_every_asset_builds_on_duckdb_with_passing_checks(
     warehouse = shared_resources(local_settings)["warehouse"]
     counts = {mart: warehouse.query(f"select count(*) as n from {mart}")[0]["n"] for mart in MARTS}
     assert all(count > 0 for count in counts.values()), counts
-    for mart in ("sessions", "user_behavior_profile", "post_engagement", "user_engagement_30d"):
+    for mart in (
+        "sessions",
+        "user_behavior_profile",
+        "post_engagement",
+        "user_engagement_30d",
+        "identity_map",
+    ):
         assert counts[mart] == expected[mart], mart
 
     reports = list((data_dir / "reports").glob("weekly_report_*.md"))

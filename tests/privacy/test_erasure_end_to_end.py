@@ -29,7 +29,7 @@ from tests.support.events import raw_event, utc
 from tests.support.mart_comparison import assert_marts_equal
 from tests.support.mentions import duckdb_mentions, parquet_mentions, postgres_mentions
 from tests.support.random_streams import USERS, random_stream
-from tests.support.reference_marts import build_marts, load_catalog
+from tests.support.reference_marts import build_marts, load_catalog, user_data_event_ids
 from tests.support.warehouse_harness import PG_SCHEMA, SEEDS_DIR, Warehouse, as_of_text
 
 ANCHOR = utc("2026-05-01 12:00")
@@ -91,9 +91,16 @@ def _no_row_mentions_erased_user(harness: Warehouse, stores: RawStores) -> None:
 
 
 def _check_export(document: dict, events: list[dict], marts: dict) -> None:
-    own = sorted(event["event_id"] for event in events if event["user_id"] == ERASED)
-    assert sorted(event["event_id"] for event in document["raw_events"]) == own
-    assert {event["user_id"] for event in document["raw_events"]} == {ERASED}
+    # SPEC 7: their own events and the stitched ones, every delivery, the stitched ones marked
+    own, stitched = user_data_event_ids(events, ERASED)
+    deliveries = sorted(
+        str(event["event_id"]) for event in events if str(event["event_id"]) in own | stitched
+    )
+    assert sorted(event["event_id"] for event in document["raw_events"]) == deliveries
+    assert stitched, "the scenario must have stitched events, or the export test proves little"
+    for event in document["raw_events"]:
+        assert event["stitched"] == (event["event_id"] in stitched)
+        assert event["user_id"] == (None if event["stitched"] else ERASED)
     assert {row["session_id"] for row in document["sessions"]} == {
         row["session_id"] for row in marts["sessions"] if row["user_id"] == ERASED
     }
@@ -141,14 +148,18 @@ def test_erasure_and_opt_out_leave_marts_equal_to_a_rebuild_without_them(harness
     opted_out_at = record_request(stores, OPTED_OUT, "opt_out")
     report = erase_user(stores, location, ERASED, as_of=as_of_text(ANCHOR))
 
-    assert report.raw.rows_removed == sum(1 for event in events if event["user_id"] == ERASED)
+    assert report.raw.rows_removed == sum(
+        1 for event in events if str(event["event_id"]) in set().union(*user_data_event_ids(events, ERASED))
+    )
     assert report.mart_rows_left == dict.fromkeys(PER_USER_MARTS, 0)
     after = harness.read_marts()
     _no_row_mentions_erased_user(harness, stores)
     for mart in PER_USER_MARTS:
         assert [row for row in after[mart] if row["user_id"] == OPTED_OUT] == [], mart
 
-    remaining = [event for event in events if event["user_id"] != ERASED]
+    own, stitched = user_data_event_ids(events, ERASED)
+    assert report.raw.own_events == len(own) and report.raw.stitched_events == len(stitched)
+    remaining = [event for event in events if str(event["event_id"]) not in own | stitched]
     privacy_now = [
         *privacy,
         {"user_id": OPTED_OUT, "action": "opt_out", "requested_at": opted_out_at},

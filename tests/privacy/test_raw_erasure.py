@@ -49,8 +49,15 @@ def _privacy_actions(stores: RawStores) -> list[tuple[str, str]]:
 def test_erasure_removes_the_users_rows_from_both_stores_and_is_idempotent(tmp_path, postgres_url):
     stores = RawStores(database_url=postgres_url, data_dir=tmp_path)
     warehouse = WarehouseTarget.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": postgres_url})
-    # the same user in a mixed file and a file of their own, plus files without them
-    mixed = _rows("erase-me", 2, "s-a") + _rows("keep-me", 2, "s-b") + _rows(None, 1, "s-a")
+    # the same user in a mixed file and a file of their own, plus files without them; the
+    # anonymous event in their session s-a is theirs too (SPEC 7: resolved to them), the one in
+    # keep-me's session s-b is not
+    mixed = (
+        _rows("erase-me", 2, "s-a")
+        + _rows("keep-me", 2, "s-b")
+        + _rows(None, 1, "s-a")
+        + _rows(None, 1, "s-b")
+    )
     only_user = _rows("erase-me", 3, "s-c")
     others = _rows("keep-me", 2, "s-d")
     append_rows_parquet(stores.events_dir, mixed)
@@ -61,14 +68,19 @@ def test_erasure_removes_the_users_rows_from_both_stores_and_is_idempotent(tmp_p
         connection.execute(POSTGRES_DDL)
         copy_rows_postgres(connection, _rows("erase-me", 4, "s-e") + _rows("keep-me", 1, "s-f"))
     all_rows = mixed + only_user + others
-    expected_embedded = {(r["event_id"], r["user_id"]) for r in all_rows if r["user_id"] != "erase-me"}
+    expected_embedded = {
+        (r["event_id"], r["user_id"])
+        for r in all_rows
+        if r["user_id"] != "erase-me" and not (r["user_id"] is None and r["session_id"] == "s-a")
+    }
     expected_postgres = {(e, u) for e, u in _postgres_ids(postgres_url) if u != "erase-me"}
 
     report = erase_user(stores, warehouse, "erase-me")
 
     assert _embedded_ids(stores) == expected_embedded
     assert _postgres_ids(postgres_url) == expected_postgres
-    assert (report.raw.postgres_rows_removed, report.raw.embedded.rows_removed) == (4, 5)
+    assert (report.raw.postgres_rows_removed, report.raw.embedded.rows_removed) == (4, 6)
+    assert (report.raw.own_events, report.raw.stitched_events) == (9, 1)
     assert (report.raw.embedded.files_rewritten, report.raw.embedded.files_deleted) == (1, 1)
     assert others_file.stat().st_ino == others_inode
     assert report.warehouse is None  # no warehouse was ever built here, so there is nothing to rebuild

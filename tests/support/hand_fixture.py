@@ -8,17 +8,25 @@ test_engines_agree.py).
 as_of = 2026-05-01 12:00 UTC. Cast:
 - ada: an anonymous page view, then logs in (session s-ada-1) and views / rates / wishlists /
   searches / collects; one of her views is retried (same event id), one retried with an EARLIER
-  `received_at` and different content (the earliest delivery must win);
-- s-anon: an anonymous visitor who views, wishlists and rates p0003, then bo logs in on that browser;
+  `received_at` and different content (the earliest delivery must win); the page view before her
+  login is hers (stitched through the session);
+- s-anon: an anonymous visitor who views, wishlists and rates p0003, then bo logs in on that
+  browser: all of it is bo's;
 - bo: a house view and a perfume view at the same instant (tie broken by received_at), two post
   events, and an old session (> 30 days) whose two events tie on occurred_at AND received_at (tie
   broken by event_id);
-- cy: opted out (after opting out, in, out again): only the anonymous event of her session stays;
+- cy: opted out (after opting out, in, out again): her anonymous page view is hers too (her
+  session's user), so her whole session goes;
 - di: opted out and back in: counts; a post share;
 - eve, weeks ago: a house named twice by one event (affinity counts it once), no recent activity;
 - two perfumes tied on trending score (rank by perfume_id);
 - events exactly on the window edges (as_of - 24 h, - 7 days, - 30 days);
-- a bot's view, a view exactly at as_of (counts) and one a second later (does not).
+- a bot's view, a view exactly at as_of (counts) and one a second later (does not);
+- fay's browser: an anonymous session one day, another the next in which she logs in
+  (USER_IDENTIFIED, delivered late, in the second batch): both sessions are hers, one actor;
+- a lurker's browser, never identified, over two sessions: one actor `a:<browser>`;
+- a shared browser: gus identifies on it first; hal's identification carries an OLDER timestamp
+  but was received later (second batch): the browser, and its anonymous session, is gus's.
 Catalog rows used (dbt seeds): p0003 (h021, 89.99, fig/ginger/leather/pear), p0006 (h021, 109.99,
 leather/musk/neroli/tuberose/ylang-ylang), p0002 (h018, 74.99, geranium/grapefruit/jasmine/oakmoss/
 tuberose/yuzu), p0005 (h002, 184.99), p0007 (h010); p-unknown is not in the catalog.
@@ -37,6 +45,10 @@ MOBILE = {"device_type": "mobile", "browser": "Mobile Safari", "os": "iOS"}
 TABLET = {"device_type": "tablet", "browser": "Chrome", "os": "Android"}
 #: the second batch arrives here (the late events of s-anon among them)
 SECOND_BATCH_AT = utc("2026-05-01 11:00")
+#: the anonymous ids (first-party browser ids) of three browsers
+FAY_BROWSER = "b0000000-0000-4000-8000-000000000001"
+SHARED_BROWSER = "b0000000-0000-4000-8000-000000000002"
+LURKER_BROWSER = "b0000000-0000-4000-8000-000000000003"
 
 
 def at(text: str, seconds: float = 0) -> datetime:
@@ -288,7 +300,28 @@ def fixture_events() -> list[dict]:
             perfume_id=PB,
             received_at=at("2026-05-01 12:00", 1),
         ),
-    ]
+        # fay's browser: anonymous on 04-29, logs in on 04-30; the login arrives late
+        ev("k1", "PERFUME_VIEW", "2026-04-29 09:00", session_id="s-fay-1", anonymous_id=FAY_BROWSER,
+           perfume_id="p-fay", path="/p/fay", duration_ms=3000),
+        ev("k2", "PAGE_VIEW", "2026-04-30 09:00", session_id="s-fay-2", anonymous_id=FAY_BROWSER, path="/"),
+        ev("k3", "USER_IDENTIFIED", "2026-04-30 09:01", session_id="s-fay-2", anonymous_id=FAY_BROWSER,
+           user_id="u-fay", path="/login", received_at=SECOND_BATCH_AT),
+        # a server-side event of the logged-in fay: no anonymous id
+        ev("k4", "PERFUME_VIEW", "2026-04-30 09:02", session_id="s-fay-2", user_id="u-fay",
+           perfume_id="p-fay", path="/p/fay", duration_ms=5000),
+        # the lurker: one browser, two sessions, never identified
+        ev("l1", "PERFUME_VIEW", "2026-04-27 10:00", session_id="s-lurk-1", anonymous_id=LURKER_BROWSER,
+           perfume_id="p-lurk", path="/p/lurk"),
+        ev("l2", "PERFUME_VIEW", "2026-04-28 10:00", session_id="s-lurk-2", anonymous_id=LURKER_BROWSER,
+           perfume_id="p-lurk", path="/p/lurk"),
+        # the shared browser: hal's identification claims an older time but was received last
+        ev("h1", "USER_IDENTIFIED", "2026-04-29 08:00", session_id="s-hal", anonymous_id=SHARED_BROWSER,
+           user_id="u-hal", path="/login", received_at=SECOND_BATCH_AT),
+        ev("h2", "USER_IDENTIFIED", "2026-04-30 08:00", session_id="s-gus", anonymous_id=SHARED_BROWSER,
+           user_id="u-gus", path="/login"),
+        ev("h3", "POST_VIEW", "2026-04-30 10:00", session_id="s-shared-anon", anonymous_id=SHARED_BROWSER,
+           post_id="post-3", path="/posts/3", duration_ms=6000, scroll_depth=40),
+    ]  # fmt: skip
 
 
 def fixture_privacy() -> list[dict]:
@@ -332,10 +365,12 @@ def session(
     searches,
     entry,
     exit_,
+    anonymous_id=None,
 ):
     return {
         "session_id": session_id,
         "user_id": user_id,
+        "anonymous_id": anonymous_id,
         "started_at": started,
         "ended_at": ended,
         "duration_seconds": duration,
@@ -374,6 +409,8 @@ PC_SCORE = (
     + 1 * decay_24h(hours(25, 49 + 59.1 / 60))  # e12 view, 04-30 10:10:00.9
     + 1 * decay_24h(hours(24))  # g1 view at as_of - 24 h (g2 at as_of - 7 days is out)
 )
+P_FAY_SCORE = 1 * decay_24h(hours(51)) + 1 * decay_24h(hours(26, 58))  # k1 04-29 09:00, k4 04-30 09:02
+P_LURK_SCORE = 1 * decay_24h(hours(98)) + 1 * decay_24h(hours(74))  # l1 04-27 10:00, l2 04-28 10:00
 
 EXPECTED = {
     "sessions": [
@@ -436,21 +473,6 @@ EXPECTED = {
             0,
             "/p/b",
             "/p/x",
-        ),
-        session(
-            "s-cy",
-            None,
-            utc("2026-04-30 10:59"),
-            utc("2026-04-30 10:59"),
-            0,
-            DESKTOP,
-            1,
-            1,
-            0,
-            0,
-            0,
-            "/",
-            "/",
         ),
         session(
             "s-di",
@@ -543,7 +565,120 @@ EXPECTED = {
             "/",
             "/posts/2",
         ),
-    ],
+        # the stitched browsers: sessions take their browser's user
+        session(
+            "s-fay-1",
+            "u-fay",
+            utc("2026-04-29 09:00"),
+            utc("2026-04-29 09:00"),
+            0,
+            DESKTOP,
+            1,
+            1,
+            1,
+            0,
+            0,
+            "/p/fay",
+            "/p/fay",
+            FAY_BROWSER,
+        ),
+        session(
+            "s-fay-2",
+            "u-fay",
+            utc("2026-04-30 09:00"),
+            utc("2026-04-30 09:02"),
+            120,
+            DESKTOP,
+            3,
+            2,
+            1,
+            0,
+            0,
+            "/",
+            "/p/fay",
+            FAY_BROWSER,
+        ),
+        session(
+            "s-lurk-1",
+            None,
+            utc("2026-04-27 10:00"),
+            utc("2026-04-27 10:00"),
+            0,
+            DESKTOP,
+            1,
+            1,
+            1,
+            0,
+            0,
+            "/p/lurk",
+            "/p/lurk",
+            LURKER_BROWSER,
+        ),
+        session(
+            "s-lurk-2",
+            None,
+            utc("2026-04-28 10:00"),
+            utc("2026-04-28 10:00"),
+            0,
+            DESKTOP,
+            1,
+            1,
+            1,
+            0,
+            0,
+            "/p/lurk",
+            "/p/lurk",
+            LURKER_BROWSER,
+        ),
+        session(
+            "s-hal",
+            "u-hal",
+            utc("2026-04-29 08:00"),
+            utc("2026-04-29 08:00"),
+            0,
+            DESKTOP,
+            1,
+            0,
+            0,
+            0,
+            0,
+            "/login",
+            "/login",
+            SHARED_BROWSER,
+        ),
+        session(
+            "s-gus",
+            "u-gus",
+            utc("2026-04-30 08:00"),
+            utc("2026-04-30 08:00"),
+            0,
+            DESKTOP,
+            1,
+            0,
+            0,
+            0,
+            0,
+            "/login",
+            "/login",
+            SHARED_BROWSER,
+        ),
+        session(
+            "s-shared-anon",
+            "u-gus",
+            utc("2026-04-30 10:00"),
+            utc("2026-04-30 10:00"),
+            0,
+            DESKTOP,
+            1,
+            1,
+            0,
+            0,
+            0,
+            "/posts/3",
+            "/posts/3",
+            SHARED_BROWSER,
+        ),
+    ],  # fmt: skip
     "perfume_interaction_stats": [
         {
             "perfume_id": PA,
@@ -653,6 +788,38 @@ EXPECTED = {
             }
             for perfume_id in ("p-tie-a", "p-tie-b")
         ),
+        {
+            # k1 (before the login, another session) and k4 are both fay's: one viewer
+            "perfume_id": "p-fay",
+            "total_views": 2,
+            "unique_viewers": 1,
+            "avg_view_duration_ms": 4000.0,
+            "total_ratings": 0,
+            "avg_rating": None,
+            "in_wishlist_count": 0,
+            "in_collection_count": 0,
+            "search_clicks": 0,
+            "search_impressions": 0,
+            "views_last_7_days": 2,
+            "trending_score": P_FAY_SCORE,
+            "last_viewed_at": utc("2026-04-30 09:02"),
+        },
+        {
+            # two sessions of one unidentified browser: one actor
+            "perfume_id": "p-lurk",
+            "total_views": 2,
+            "unique_viewers": 1,
+            "avg_view_duration_ms": None,
+            "total_ratings": 0,
+            "avg_rating": None,
+            "in_wishlist_count": 0,
+            "in_collection_count": 0,
+            "search_clicks": 0,
+            "search_impressions": 0,
+            "views_last_7_days": 2,
+            "trending_score": P_LURK_SCORE,
+            "last_viewed_at": utc("2026-04-28 10:00"),
+        },
     ],
     "trending_perfumes": [
         {
@@ -680,12 +847,29 @@ EXPECTED = {
             "rank": 3,
         },
         {
+            # 0.688 (p-lurk 0.178, the tied pair 0.125)
+            "perfume_id": "p-fay",
+            "trending_score": P_FAY_SCORE,
+            "views_24h": 0,  # 26 h 58 min and 51 h old
+            "baseline_daily_views": 2 / 6,
+            "velocity": 0.0,
+            "rank": 4,
+        },
+        {
+            "perfume_id": "p-lurk",
+            "trending_score": P_LURK_SCORE,
+            "views_24h": 0,
+            "baseline_daily_views": 2 / 6,
+            "velocity": 0.0,
+            "rank": 5,
+        },
+        {
             "perfume_id": "p-tie-a",
             "trending_score": 1 * decay_24h(72),
             "views_24h": 0,
             "baseline_daily_views": 1 / 6,
             "velocity": 0.0,
-            "rank": 4,
+            "rank": 6,
         },
         {
             "perfume_id": "p-tie-b",
@@ -693,14 +877,15 @@ EXPECTED = {
             "views_24h": 0,
             "baseline_daily_views": 1 / 6,
             "velocity": 0.0,
-            "rank": 5,
+            "rank": 7,
         },
     ],
     "user_behavior_profile": [
         {
             "user_id": "u-ada",
             "total_sessions": 1,
-            "page_views_30d": 4,
+            "stitched_events": 1,  # e1, the page view before her login
+            "page_views_30d": 5,
             "searches_30d": 2,
             "perfumes_viewed_30d": 3,
             "avg_session_duration_seconds": 600.0,
@@ -714,7 +899,8 @@ EXPECTED = {
             "preferred_notes": ["leather", "tuberose", "fig", "ginger", "pear"],
             "preferred_price_range": {"min": 74.99, "max": 109.99, "avg": (89.99 + 74.99 + 109.99) / 3},
             "engagement_score": (
-                1 * decay_7d(hours(25, 59))
+                0.5 * decay_7d(hours(26))  # e1, 04-30 10:00
+                + 1 * decay_7d(hours(25, 59))
                 + 1 * decay_7d(hours(25, 58))
                 + 3 * decay_7d(hours(25, 57))
                 + 5 * decay_7d(hours(25, 56))
@@ -726,25 +912,34 @@ EXPECTED = {
                 + 4 * decay_7d(hours(25, 50.5))
                 + 1 * decay_7d(hours(25, 49 + 59.1 / 60))
             ),
-            "first_seen_at": utc("2026-04-30 10:01"),
+            "first_seen_at": utc("2026-04-30 10:00"),
             "last_active_at": at("2026-04-30 10:10", 0.9),
         },
         {
+            # s-anon's a1..a4 (before bo logged in on that browser) are bo's
             "user_id": "u-bo",
             "total_sessions": 3,
-            "page_views_30d": 4,
-            "searches_30d": 0,
-            "perfumes_viewed_30d": 1,
+            "stitched_events": 4,
+            "page_views_30d": 5,  # a1, a5, b2, b3 and the house view b1
+            "searches_30d": 1,  # a4
+            "perfumes_viewed_30d": 2,  # PA (a1..a3), PB (b2)
             "avg_session_duration_seconds": (600 + 442860 + 0) / 3,
-            "total_ratings": 1,
-            "avg_rating_value": 4.0,
+            "total_ratings": 2,  # a3 (2) and b5 (4)
+            "avg_rating_value": 3.0,
             "collection_size": 0,
-            "wishlist_size": 0,
-            "preferred_houses": [HOUSE_B],  # b1 1 + b2 1 + b5 5
-            "preferred_notes": ["geranium", "grapefruit", "jasmine", "oakmoss", "tuberose"],  # all 6, by name
-            "preferred_price_range": {"min": 74.99, "max": 74.99, "avg": 74.99},
+            "wishlist_size": 1,  # a2's add of PA
+            # h021: a1 1 + a2 3 + a3 5 = 9; h018: b1 1 + b2 1 + b5 5 = 7
+            "preferred_houses": [HOUSE_A, HOUSE_B],
+            # PA's notes 9 each (by name), then PB's (6 each): geranium first by name
+            "preferred_notes": ["fig", "ginger", "leather", "pear", "geranium"],
+            # PB viewed and rated 4, PA viewed and wishlisted (its rating 2 is below 4)
+            "preferred_price_range": {"min": 74.99, "max": 89.99, "avg": (74.99 + 89.99) / 2},
             "engagement_score": (
-                0.5 * decay_7d(hours(15, 50))  # a5 page view, 04-30 20:10
+                1 * decay_7d(hours(16))  # a1 view, 04-30 20:00
+                + 3 * decay_7d(hours(15, 59))  # a2 wishlist add
+                + 5 * decay_7d(hours(15, 58))  # a3 rating
+                + 1 * decay_7d(hours(15, 57))  # a4 search
+                + 0.5 * decay_7d(hours(15, 50))  # a5 page view, 04-30 20:10
                 + 1 * decay_7d(hours(6 * 24 + 3)) * 2  # b1, b2 on 04-25 09:00
                 + 0.5 * decay_7d(hours(24))  # b3 post view
                 + 2 * decay_7d(hours(23, 59))  # b4 post like
@@ -755,6 +950,7 @@ EXPECTED = {
         {
             "user_id": "u-di",
             "total_sessions": 2,
+            "stitched_events": 0,
             "page_views_30d": 0,
             "searches_30d": 0,
             "perfumes_viewed_30d": 0,
@@ -774,6 +970,7 @@ EXPECTED = {
         {
             "user_id": "u-eve",
             "total_sessions": 1,
+            "stitched_events": 0,
             "page_views_30d": 0,
             "searches_30d": 0,
             "perfumes_viewed_30d": 0,
@@ -790,6 +987,67 @@ EXPECTED = {
             "engagement_score": 0.0,  # nothing in the last 30 days: an empty sum
             "first_seen_at": utc("2026-03-01 10:00"),
             "last_active_at": utc("2026-03-01 10:01"),
+        },
+        {
+            # k1 (s-fay-1, through her browser) and k2 (before her login) are stitched
+            "user_id": "u-fay",
+            "total_sessions": 2,
+            "stitched_events": 2,
+            "page_views_30d": 3,  # k1, k2, k4 (the identification is an ENGAGEMENT)
+            "searches_30d": 0,
+            "perfumes_viewed_30d": 1,
+            "avg_session_duration_seconds": (0 + 120) / 2,
+            "total_ratings": 0,
+            "avg_rating_value": None,
+            "collection_size": 0,
+            "wishlist_size": 0,
+            "preferred_houses": [],  # p-fay is not in the catalog
+            "preferred_notes": [],
+            "preferred_price_range": None,
+            "engagement_score": (
+                1 * decay_7d(hours(51)) + 0.5 * decay_7d(hours(27)) + 0 + 1 * decay_7d(hours(26, 58))
+            ),
+            "first_seen_at": utc("2026-04-29 09:00"),
+            "last_active_at": utc("2026-04-30 09:02"),
+        },
+        {
+            # the shared browser's first received identification: its anonymous post view is gus's
+            "user_id": "u-gus",
+            "total_sessions": 2,
+            "stitched_events": 1,
+            "page_views_30d": 1,
+            "searches_30d": 0,
+            "perfumes_viewed_30d": 0,
+            "avg_session_duration_seconds": 0.0,
+            "total_ratings": 0,
+            "avg_rating_value": None,
+            "collection_size": 0,
+            "wishlist_size": 0,
+            "preferred_houses": [],
+            "preferred_notes": [],
+            "preferred_price_range": None,
+            "engagement_score": 0 + 0.5 * decay_7d(hours(26)),  # h3, 04-30 10:00
+            "first_seen_at": utc("2026-04-30 08:00"),
+            "last_active_at": utc("2026-04-30 10:00"),
+        },
+        {
+            "user_id": "u-hal",
+            "total_sessions": 1,
+            "stitched_events": 0,
+            "page_views_30d": 0,
+            "searches_30d": 0,
+            "perfumes_viewed_30d": 0,
+            "avg_session_duration_seconds": 0.0,
+            "total_ratings": 0,
+            "avg_rating_value": None,
+            "collection_size": 0,
+            "wishlist_size": 0,
+            "preferred_houses": [],
+            "preferred_notes": [],
+            "preferred_price_range": None,
+            "engagement_score": 0.0,  # USER_IDENTIFIED weighs 0
+            "first_seen_at": utc("2026-04-29 08:00"),
+            "last_active_at": utc("2026-04-29 08:00"),
         },
     ],
     "post_engagement": [
@@ -817,8 +1075,21 @@ EXPECTED = {
             "engagements_7d": 0,
             "last_interaction_at": utc("2026-04-29 12:00"),
         },
+        {
+            "post_id": "post-3",
+            "views": 1,
+            "clicks": 0,
+            "likes": 0,
+            "shares": 0,
+            "unique_users": 1,  # gus, through the shared browser
+            "avg_view_duration_ms": 6000.0,
+            "avg_scroll_depth": 40.0,
+            "engagements_7d": 1,
+            "last_interaction_at": utc("2026-04-30 10:00"),
+        },
     ],
     "user_engagement_30d": [
+        {"user_id": "u-ada", "event_type": "PAGE_VIEW", "interactions": 1},
         {"user_id": "u-ada", "event_type": "PERFUME_VIEW", "interactions": 4},
         {"user_id": "u-ada", "event_type": "WISHLIST_ADD", "interactions": 2},
         {"user_id": "u-ada", "event_type": "WISHLIST_REMOVE", "interactions": 1},
@@ -828,10 +1099,37 @@ EXPECTED = {
         {"user_id": "u-ada", "event_type": "COLLECTION_ADD", "interactions": 1},
         {"user_id": "u-bo", "event_type": "PAGE_VIEW", "interactions": 1},
         {"user_id": "u-bo", "event_type": "HOUSE_VIEW", "interactions": 1},
-        {"user_id": "u-bo", "event_type": "PERFUME_VIEW", "interactions": 1},
+        {"user_id": "u-bo", "event_type": "PERFUME_VIEW", "interactions": 2},
+        {"user_id": "u-bo", "event_type": "WISHLIST_ADD", "interactions": 1},
+        {"user_id": "u-bo", "event_type": "RATING_COMPLETED", "interactions": 1},  # b5 is 42 days old
+        {"user_id": "u-bo", "event_type": "SEARCH_PERFORMED", "interactions": 1},
         {"user_id": "u-bo", "event_type": "POST_VIEW", "interactions": 1},
         {"user_id": "u-bo", "event_type": "POST_LIKE", "interactions": 1},
         {"user_id": "u-di", "event_type": "POST_SHARE", "interactions": 1},
         {"user_id": "u-di", "event_type": "POST_LIKE", "interactions": 1},
+        {"user_id": "u-fay", "event_type": "PERFUME_VIEW", "interactions": 2},
+        {"user_id": "u-fay", "event_type": "PAGE_VIEW", "interactions": 1},
+        {"user_id": "u-fay", "event_type": "USER_IDENTIFIED", "interactions": 1},
+        {"user_id": "u-gus", "event_type": "USER_IDENTIFIED", "interactions": 1},
+        {"user_id": "u-gus", "event_type": "POST_VIEW", "interactions": 1},
+        {"user_id": "u-hal", "event_type": "USER_IDENTIFIED", "interactions": 1},
+    ],
+    "identity_map": [
+        {
+            "anonymous_id": FAY_BROWSER,
+            "user_id": "u-fay",
+            "identified_at": utc("2026-04-30 09:01"),  # k3
+            "first_seen_at": utc("2026-04-29 09:00"),  # k1
+            "sessions": 2,
+        },
+        {
+            # gus's identification was received first; hal's older timestamp does not move it
+            "anonymous_id": SHARED_BROWSER,
+            "user_id": "u-gus",
+            "identified_at": utc("2026-04-30 08:00"),
+            "first_seen_at": utc("2026-04-29 08:00"),  # hal's event is the earliest one seen
+            "sessions": 3,
+        },
+        # the lurker's browser was never identified: no row
     ],
 }

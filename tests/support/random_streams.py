@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.events import privacy_row, raw_event, utc
+from tests.support.reference_marts import user_data_event_ids
 
 EVENT_TYPES_WEIGHTED = (
     ("PAGE_VIEW", 4),
@@ -42,6 +43,7 @@ EVENT_TYPES_WEIGHTED = (
     ("POST_CLICK", 2),
     ("POST_LIKE", 2),
     ("POST_SHARE", 1),
+    ("USER_IDENTIFIED", 2),
 )
 NEEDS_PERFUME = {
     "PERFUME_VIEW",
@@ -116,20 +118,65 @@ def _delay(rng: random.Random) -> timedelta:
     return -timedelta(seconds=rng.uniform(0, MAX_CLOCK_SKEW.total_seconds()))  # client clock ahead
 
 
+@dataclass(frozen=True)
+class Session:
+    """A visit: on one browser (its anonymous id, None for a client without the SDK), by the user
+    who logs in during it (None: it stays anonymous, unless another account signs in)."""
+
+    anonymous_id: str | None
+    user: str | None
+    device: tuple[str, str, str]
+    #: a browser nobody ever logs in on: its sessions are one actor, `a:<anonymous id>`
+    is_lurker: bool = False
+
+
+def _browsers(rng: random.Random, count: int = 4) -> list[tuple[str | None, list[str]]]:
+    """(anonymous id, the users who log in on it): most browsers have one owner, some are shared
+    by two, one is a lurker's (nobody logs in), some clients send no anonymous id."""
+    browsers = [(_event_id(rng), [])]
+    for _ in range(count - 1):
+        anonymous_id = _event_id(rng) if rng.random() < 0.85 else None
+        owners = rng.sample(USERS, 2 if rng.random() < 0.3 else 1)
+        browsers.append((anonymous_id, owners))
+    return browsers
+
+
+def _sessions(rng: random.Random, seed: int, count: int = 8) -> dict[str, Session]:
+    """Sessions spread over the browsers: a browser browses anonymously in some sessions and its
+    owner logs in in others (before or after), so stitching re-attributes across sessions."""
+    browsers = _browsers(rng)
+    sessions = {}
+    for index in range(count):
+        anonymous_id, owners = rng.choice(browsers)
+        user = rng.choice(owners) if owners and rng.random() < 0.55 else None
+        sessions[f"s-{seed}-{index}"] = Session(anonymous_id, user, rng.choice(DEVICES), is_lurker=not owners)
+    return sessions
+
+
 def _one_event(
     rng: random.Random,
     perfumes: list[str],
     houses: list[str],
-    sessions: dict[str, tuple[str | None, tuple[str, str, str]]],
+    sessions: dict[str, Session],
     anchor: datetime,
 ) -> dict[str, Any]:
     event_type = rng.choices([t for t, _ in EVENT_TYPES_WEIGHTED], [w for _, w in EVENT_TYPES_WEIGHTED])[0]
     session_id = rng.choice(list(sessions))
-    session_user, session_device = sessions[session_id]
-    # a session's user is known on most of its events; sometimes the event is from before login,
-    # and rarely another account signs in on the same browser
+    session = sessions[session_id]
+    session_device = session.device
+    # a session's user is known on most of its events; some are from before the login (the
+    # session starts anonymous and logs in midway), and rarely another account signs in
     roll = rng.random()
-    user_id = session_user if roll < 0.7 else (None if roll < 0.93 else rng.choice(USERS))
+    user_id = (
+        session.user if roll < 0.65 else (None if roll < 0.93 or session.is_lurker else rng.choice(USERS))
+    )
+    # the SDK sends the browser's anonymous id with nearly everything; a server client does not
+    anonymous_id = session.anonymous_id if rng.random() < 0.9 else None
+    if event_type == "USER_IDENTIFIED" and session.is_lurker:
+        event_type = "PAGE_VIEW"  # nobody logs in on a lurker's browser
+    if event_type == "USER_IDENTIFIED":  # identify(): the login links the browser to its user
+        user_id = user_id or session.user or rng.choice(USERS)
+        anonymous_id = session.anonymous_id
     occurred_at = _occurred_at(rng, anchor)
     device_type, browser, os = rng.choice(DEVICES) if rng.random() < 0.3 else session_device
     fields: dict[str, Any] = {}
@@ -165,6 +212,7 @@ def _one_event(
         received_at=occurred_at + _delay(rng),
         session_id=session_id,
         user_id=user_id,
+        anonymous_id=anonymous_id,
         path=rng.choice(PATHS),
         device_type=device_type,
         browser=browser,
@@ -191,10 +239,7 @@ def random_stream(
     events is erased (and may send new events afterwards, which count).
     """
     rng = random.Random(seed)
-    sessions = {
-        f"s-{seed}-{i}": (rng.choice(USERS) if rng.random() < 0.6 else None, rng.choice(DEVICES))
-        for i in range(8)
-    }
+    sessions = _sessions(rng, seed)
     rows = [_one_event(rng, perfumes, houses, sessions, anchor) for _ in range(events)]
     # bursts: a client batch stamps several events with one timestamp, so they tie on occurred_at
     # and the spec's tie-break (received_at, then event_id) decides "earliest" and "latest"
@@ -205,6 +250,24 @@ def random_stream(
         if rng.random() < 0.2:
             row["occurred_at"] = rng.choice(by_session[row["session_id"]])["occurred_at"]
             row["received_at"] = row["occurred_at"] + _delay(rng)
+    # another user's identification on a browser someone already claimed, with an OLDER client
+    # timestamp but received later (a forged or skewed clock): it must not take the browser over
+    claims = sorted(
+        (row for row in rows if row["anonymous_id"] and row["user_id"]), key=lambda row: row["received_at"]
+    )
+    if claims:
+        first = claims[0]
+        rows.append(
+            raw_event(
+                "USER_IDENTIFIED",
+                event_id=_event_id(rng),
+                occurred_at=first["occurred_at"] - timedelta(days=1),
+                received_at=first["received_at"] + timedelta(hours=rng.uniform(1, 48)),
+                session_id=rng.choice(list(sessions)),
+                user_id=rng.choice([user for user in USERS if user != first["user_id"]]),
+                anonymous_id=first["anonymous_id"],
+            )
+        )
     # retries of the same event (same id and content) arrive later
     for original in rng.sample(rows, k=events // 10):
         rows.append(
@@ -292,10 +355,12 @@ def _toggle_privacy(
 
 def apply_run(warehouse: Any, run: Run, events: list[dict[str, Any]], privacy: list[dict[str, Any]]) -> None:
     """Write `run` into the warehouse's raw store, and keep `events` / `privacy` (what the reference
-    sees) in step: an erased user's events written so far are gone from both."""
+    sees) in step: an erased user's data (SPEC 7: their own events and those resolved to them,
+    every delivery) written so far is gone from both."""
     for user_id in run.erasures:
         warehouse.erase_user(user_id)
-        events[:] = [row for row in events if row["user_id"] != user_id]
+        own, stitched = user_data_event_ids(events, user_id)
+        events[:] = [row for row in events if str(row["event_id"]) not in own | stitched]
     warehouse.append_privacy(run.privacy)
     warehouse.append_events(run.events)
     events += run.events

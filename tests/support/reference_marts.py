@@ -55,6 +55,7 @@ EVENT_CATEGORIES: dict[str, str] = {
     "POST_CLICK": "ENGAGEMENT",
     "POST_LIKE": "ENGAGEMENT",
     "POST_SHARE": "ENGAGEMENT",
+    "USER_IDENTIFIED": "ENGAGEMENT",
 }
 
 #: Key columns of each mart, in the order the comparison helper sorts and reports them.
@@ -66,6 +67,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "user_behavior_profile": ("user_id",),
     "post_engagement": ("post_id",),
     "user_engagement_30d": ("user_id", "event_type"),
+    "identity_map": ("anonymous_id",),
 }
 
 #: Columns holding JSON (compared parsed).
@@ -113,9 +115,20 @@ def order_key(event: Mapping[str, Any]) -> tuple[datetime, datetime, str]:
     return (event["occurred_at"], event["received_at"], str(event["event_id"]))
 
 
+def received_order_key(event: Mapping[str, Any]) -> tuple[datetime, datetime, str]:
+    """SPEC 5, anonymous_user: "the first event **received** (order: received_at, then occurred_at,
+    then event_id)"."""
+    return (event["received_at"], event["occurred_at"], str(event["event_id"]))
+
+
 def actor(event: Mapping[str, Any]) -> str:
-    """SPEC 5: "An actor is 'u:' || user_id when the event has a user, else 's:' || session_id"."""
-    return f"u:{event['user_id']}" if event["user_id"] is not None else f"s:{event['session_id']}"
+    """The event's actor, resolved by `stage_events` (see `Identities.actor`)."""
+    return event["actor_id"]
+
+
+def resolved_user(event: Mapping[str, Any]) -> str | None:
+    """The event's resolved user, set by `stage_events` (see `Identities.resolved_user`)."""
+    return event["resolved_user_id"]
 
 
 def in_last(event: Mapping[str, Any], as_of: datetime, span: timedelta) -> bool:
@@ -148,6 +161,65 @@ def rank_by_affinity(affinity: Mapping[str, float], limit: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------
+# identity resolution (SPEC 5, "Identity resolution (stitching)")
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Who is who over one set of events."""
+
+    session_users: dict[str, str | None]
+    """SPEC: "`session_user(s)` is the user_id of the earliest event of s that has one; when none
+    has, it is anonymous_user(a) for the anonymous_id a of the earliest event of s that has one"."""
+    session_anonymous_ids: dict[str, str | None]
+    """The anonymous_id of the session's earliest event that has one."""
+    claims: dict[str, Row]
+    """anonymous_id → the event that gave anonymous_user(a): "the first event received ... that
+    carries both anonymous_id = a and a user_id"."""
+
+    def anonymous_user(self, anonymous_id: str | None) -> str | None:
+        claim = self.claims.get(anonymous_id) if anonymous_id is not None else None
+        return claim["user_id"] if claim else None
+
+    def resolved_user(self, event: Mapping[str, Any]) -> str | None:
+        """SPEC: "an event's resolved user is its own user_id, else session_user of its session"."""
+        return event["user_id"] if event["user_id"] is not None else self.session_users[event["session_id"]]
+
+    def actor(self, event: Mapping[str, Any]) -> str:
+        """SPEC: "'u:' || resolved user when there is one; else 'a:' || anonymous_id of its session
+        (the anonymous_id of the session's earliest event that has one); else 's:' || session_id"."""
+        user = self.resolved_user(event)
+        if user is not None:
+            return f"u:{user}"
+        anonymous_id = self.session_anonymous_ids[event["session_id"]]
+        return f"a:{anonymous_id}" if anonymous_id is not None else f"s:{event['session_id']}"
+
+
+def resolve_identities(events: Iterable[Row]) -> Identities:
+    by_session: dict[str, list[Row]] = defaultdict(list)
+    claims: dict[str, Row] = {}
+    for event in events:
+        by_session[event["session_id"]].append(event)
+        anonymous_id = event["anonymous_id"]
+        if anonymous_id is not None and event["user_id"] is not None:
+            current = claims.get(anonymous_id)
+            if current is None or received_order_key(event) < received_order_key(current):
+                claims[anonymous_id] = event
+    session_users: dict[str, str | None] = {}
+    session_anonymous_ids: dict[str, str | None] = {}
+    for session_id, session_events in by_session.items():
+        ordered = sorted(session_events, key=order_key)
+        first_user = next((e["user_id"] for e in ordered if e["user_id"] is not None), None)
+        anonymous_id = next((e["anonymous_id"] for e in ordered if e["anonymous_id"] is not None), None)
+        session_anonymous_ids[session_id] = anonymous_id
+        claim = claims.get(anonymous_id) if anonymous_id is not None else None
+        fallback = claim["user_id"] if claim else None
+        session_users[session_id] = first_user if first_user is not None else fallback
+    return Identities(session_users, session_anonymous_ids, claims)
+
+
+# --------------------------------------------------------------------------------------------------
 # staging
 # --------------------------------------------------------------------------------------------------
 
@@ -161,6 +233,7 @@ def _normalise(row: Mapping[str, Any]) -> Row:
     elif isinstance(data, str):
         data = json.loads(data)
     event["event_data"] = data
+    event.setdefault("anonymous_id", None)  # rows written before the column existed
     return event
 
 
@@ -219,31 +292,52 @@ def stage_events(
     behaviour_bots: BehaviourBotRule | None = None,
 ) -> list[Row]:
     """SPEC 5: "raw events deduplicated by event_id (the earliest received_at wins), without is_bot
-    events, without opted-out users (section 7), and with occurred_at <= as_of"; with
-    `behaviour_bots`, also without the sessions that rule flags."""
+    events, with occurred_at <= as_of, and without the events of users who are opted out now: an
+    event is removed when its resolved user (computed over the deduplicated, non-bot events up to
+    as_of) is opted out. The marts then resolve identities again over what remains"; with
+    `behaviour_bots`, also without the sessions that rule flags.
+
+    Each staged event gets `resolved_user_id` and `actor_id` from that second resolution."""
+    humans = [event for event in deduplicate(raw_rows) if not event["is_bot"]]
+    bot_sessions = behaviour_bots.flagged_sessions(humans) if behaviour_bots else set()
+    eligible = [e for e in humans if e["occurred_at"] <= as_of and e["session_id"] not in bot_sessions]
+    opted_out = opted_out_users(privacy_rows)
+    before_opt_outs = resolve_identities(eligible)
+    remaining = [e for e in eligible if before_opt_outs.resolved_user(e) not in opted_out]
+    identities = resolve_identities(remaining)
+    staged = [
+        {**event, "resolved_user_id": identities.resolved_user(event), "actor_id": identities.actor(event)}
+        for event in remaining
+    ]
+    return sorted(staged, key=order_key)
+
+
+def deduplicate(raw_rows: Iterable[Mapping[str, Any]]) -> list[Row]:
+    """SPEC 5: one row per event_id, "the earliest received_at wins"; equal received_at falls back
+    to the general tie-break."""
     winners: dict[str, Row] = {}
     for row in raw_rows:
         event = _normalise(row)
         current = winners.get(event["event_id"])
-        # earliest received_at wins; equal received_at falls back to the general tie-break
         if current is None or (event["received_at"], order_key(event)) < (
             current["received_at"],
             order_key(current),
         ):
             winners[event["event_id"]] = event
-    opted_out = opted_out_users(privacy_rows)
-    humans = [event for event in winners.values() if not event["is_bot"]]
-    bot_sessions = behaviour_bots.flagged_sessions(humans) if behaviour_bots else set()
-    return sorted(
-        (
-            event
-            for event in humans
-            if event["user_id"] not in opted_out
-            and event["occurred_at"] <= as_of
-            and event["session_id"] not in bot_sessions
-        ),
-        key=order_key,
-    )
+    return list(winners.values())
+
+
+def user_data_event_ids(raw_rows: Iterable[Mapping[str, Any]], user_id: str) -> tuple[set[str], set[str]]:
+    """SPEC 7: "A user's data is one set everywhere (opt-out, erasure, export): their own events and
+    the events whose resolved user (section 5) is them. For erasure and export it is resolved over
+    every stored event (deduplicated; any occurred_at; bots included)". Returns (own, stitched)."""
+    events = deduplicate(raw_rows)
+    identities = resolve_identities(events)
+    own = {e["event_id"] for e in events if e["user_id"] == user_id}
+    stitched = {
+        e["event_id"] for e in events if e["user_id"] is None and identities.resolved_user(e) == user_id
+    }
+    return own, stitched
 
 
 # --------------------------------------------------------------------------------------------------
@@ -253,6 +347,7 @@ def stage_events(
 
 def sessions(events: list[Row]) -> list[Row]:
     """SPEC 5 `sessions` — one row per session_id."""
+    identities = resolve_identities(events)
     by_session: dict[str, list[Row]] = defaultdict(list)
     for event in events:
         by_session[event["session_id"]].append(event)
@@ -260,15 +355,15 @@ def sessions(events: list[Row]) -> list[Row]:
     for session_id, session_events in by_session.items():
         ordered = sorted(session_events, key=order_key)
         earliest, latest = ordered[0], ordered[-1]
-        with_user = [event for event in ordered if event["user_id"] is not None]
         started_at = min(event["occurred_at"] for event in ordered)
         ended_at = max(event["occurred_at"] for event in ordered)
         categories = [event["event_category"] for event in ordered]
         rows.append(
             {
                 "session_id": session_id,
-                # "user_id (of the earliest event that has one)"
-                "user_id": with_user[0]["user_id"] if with_user else None,
+                # "user_id (session_user, above), anonymous_id (of the earliest event that has one)"
+                "user_id": identities.session_users[session_id],
+                "anonymous_id": identities.session_anonymous_ids[session_id],
                 "started_at": started_at,
                 "ended_at": ended_at,
                 # "duration_seconds (whole seconds, floor)"
@@ -393,8 +488,9 @@ def user_behavior_profile(
     """SPEC 5 `user_behavior_profile` — one row per user_id."""
     by_user: dict[str, list[Row]] = defaultdict(list)
     for event in events:
-        if event["user_id"] is not None:
-            by_user[event["user_id"]].append(event)
+        # "one row per resolved user ... over the events whose resolved user is that user"
+        if resolved_user(event) is not None:
+            by_user[resolved_user(event)].append(event)
     durations_by_user: dict[str, list[int]] = defaultdict(list)
     for session in session_rows:
         if session["user_id"] is not None:
@@ -438,6 +534,8 @@ def user_behavior_profile(
             {
                 "user_id": user_id,
                 "total_sessions": len({e["session_id"] for e in own}),
+                # "the user's events that had no user_id of their own"
+                "stitched_events": sum(e["user_id"] is None for e in own),
                 "page_views_30d": sum(e["event_category"] == "VIEW" for e in month),
                 "searches_30d": sum(e["event_category"] == "SEARCH" for e in month),
                 "perfumes_viewed_30d": len({e["perfume_id"] for e in month if e["perfume_id"] is not None}),
@@ -480,7 +578,8 @@ def post_engagement(events: list[Row], as_of: datetime) -> list[Row]:
                 "clicks": types.count("POST_CLICK"),
                 "likes": types.count("POST_LIKE"),
                 "shares": types.count("POST_SHARE"),
-                "unique_users": len({e["user_id"] for e in own if e["user_id"] is not None}),
+                # "distinct non-null resolved users"
+                "unique_users": len({resolved_user(e) for e in own if resolved_user(e) is not None}),
                 # "over POST_VIEW with the value; null if none"
                 "avg_view_duration_ms": mean(
                     [e["duration_ms"] for e in views if e["duration_ms"] is not None]
@@ -503,11 +602,33 @@ def user_engagement_30d(events: list[Row], as_of: datetime) -> list[Row]:
     the last 30 days."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for event in events:
-        if event["user_id"] is not None and in_last(event, as_of, timedelta(days=30)):
-            counts[(event["user_id"], event["event_type"])] += 1
+        if resolved_user(event) is not None and in_last(event, as_of, timedelta(days=30)):
+            counts[(resolved_user(event), event["event_type"])] += 1
     return [
         {"user_id": user_id, "event_type": event_type, "interactions": count}
         for (user_id, event_type), count in counts.items()
+    ]
+
+
+def identity_map(events: list[Row]) -> list[Row]:
+    """SPEC 5 `identity_map` — one row per anonymous_id with a known anonymous_user."""
+    identities = resolve_identities(events)
+    with_anonymous_id: dict[str, list[Row]] = defaultdict(list)
+    for event in events:
+        if event["anonymous_id"] is not None:
+            with_anonymous_id[event["anonymous_id"]].append(event)
+    return [
+        {
+            "anonymous_id": anonymous_id,
+            "user_id": claim["user_id"],
+            # "occurred_at of the event that gave it"
+            "identified_at": claim["occurred_at"],
+            # "earliest event with that anonymous_id"
+            "first_seen_at": min(e["occurred_at"] for e in with_anonymous_id[anonymous_id]),
+            # "distinct sessions with it"
+            "sessions": len({e["session_id"] for e in with_anonymous_id[anonymous_id]}),
+        }
+        for anonymous_id, claim in identities.claims.items()
     ]
 
 
@@ -530,4 +651,5 @@ def build_marts(
         "user_behavior_profile": user_behavior_profile(events, session_rows, catalog, as_of),
         "post_engagement": post_engagement(events, as_of),
         "user_engagement_30d": user_engagement_30d(events, as_of),
+        "identity_map": identity_map(events),
     }

@@ -27,11 +27,9 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from ingest_service.storage.locations import RawStores
-from ingest_service.storage.parquet_files import EMPTY_FILE_NAME, ensure_store
+from ingest_service.storage.parquet_files import EMPTY_FILE_NAME
 from ingest_service.storage.raw_schema import (
     POSTGRES_DDL,
-    PRIVACY_EVENTS_ARROW_SCHEMA,
-    RAW_EVENTS_ARROW_SCHEMA,
 )
 from ingest_service.upkeep.privacy_requests import record_request
 from ingest_service.upkeep.raw_erasure import erase_raw_events
@@ -97,8 +95,7 @@ class Warehouse:
         )
         self._manifest: Any = None
         self._seeded = False
-        ensure_store(self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-        ensure_store(self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
+        self.stores.ensure_embedded()
         if target == "prod":
             if postgres_url is None:
                 raise ValueError("the prod target needs a PostgreSQL database URL")

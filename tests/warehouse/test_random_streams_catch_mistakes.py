@@ -42,6 +42,22 @@ MISTAKES: dict[str, tuple[str, Callable[..., Any]]] = {
         "opted_out_users",
         lambda privacy_rows: {row["user_id"] for row in privacy_rows if row["action"] == "opt_out"},
     ),
+    "a browser is claimed by the earliest occurred, not received": (
+        "received_order_key",
+        lambda event: (event["occurred_at"], event["received_at"], str(event["event_id"])),
+    ),
+    "no stitching: an event's user is only its own": (
+        "Identities.resolved_user",
+        lambda identities, event: event["user_id"],
+    ),
+    "an unidentified browser is one actor per session": (
+        "Identities.actor",
+        lambda identities, event: (
+            f"u:{identities.resolved_user(event)}"
+            if identities.resolved_user(event)
+            else f"s:{event['session_id']}"
+        ),
+    ),
 }
 
 
@@ -58,7 +74,9 @@ def _differences(correct: list[dict], wrong: list[dict]) -> list[str]:
 def test_the_seeds_notice_a_broken_rule(mistake: str, monkeypatch: pytest.MonkeyPatch) -> None:
     correct = _all_marts_per_run()
     name, broken = MISTAKES[mistake]
-    monkeypatch.setattr(reference_marts, name, broken)
+    owner_name, _, attribute = name.rpartition(".")
+    owner = getattr(reference_marts, owner_name) if owner_name else reference_marts
+    monkeypatch.setattr(owner, attribute, broken)
     assert _differences(correct, _all_marts_per_run()), f"no seed in {PROPERTY_SEEDS} notices: {mistake}"
 
 

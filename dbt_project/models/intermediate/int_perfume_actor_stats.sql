@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {{
   config(
     unique_key='actor_id',
@@ -17,15 +16,13 @@
 {%- set state = last_build() -%}
 
 with touched_actors as (
-    select actor_id from ({{ touched_events(state, ['actor_id']) }}) as touched
-    union
-    select 'u:' || user_id from ({{ privacy_changed_users(state) }}) as changed
+    {{ touched_actors(state) }}
 ),
 
 {#- only the columns used below: PostgreSQL materializes a CTE read several times #}
 actor_events as (
     select event_id, actor_id, event_type, perfume_id, duration_ms, value, occurred_at, received_at, event_data
-    from {{ stg_interaction_events() }}
+    from {{ staged_events() }}
     {%- if state is not none %}
     where actor_id in (select actor_id from touched_actors)
     {%- endif %}

@@ -15,7 +15,7 @@
 {%- set pairs = ref('int_perfume_actor_stats') -%}
 
 with touched_events as (
-    {{ touched_events(state, ['event_id', 'perfume_id', 'event_data']) }}
+    {{ touched_deliveries(state, ['event_id', 'perfume_id', 'event_data']) }}
 ),
 
 touched_perfumes as (

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {{
   config(
     unique_key='actor_id',
@@ -15,14 +14,12 @@
 {%- set state = last_build() -%}
 
 with touched_actors as (
-    select actor_id from ({{ touched_events(state, ['actor_id']) }}) as touched
-    union
-    select 'u:' || user_id from ({{ privacy_changed_users(state) }}) as changed
+    {{ touched_actors(state) }}
 ),
 
 post_events as (
-    select actor_id, post_id, user_id, event_type, duration_ms, scroll_depth, occurred_at
-    from {{ stg_interaction_events() }}
+    select actor_id, post_id, resolved_user_id as user_id, event_type, duration_ms, scroll_depth, occurred_at
+    from {{ staged_events() }}
     where post_id is not null
     {%- if state is not none %}
         and actor_id in (select actor_id from touched_actors)

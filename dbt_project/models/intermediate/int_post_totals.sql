@@ -13,7 +13,7 @@
 {%- set state = last_build() -%}
 
 with touched_posts as (
-    select post_id from ({{ touched_events(state, ['post_id']) }}) as touched where post_id is not null
+    select post_id from ({{ touched_deliveries(state, ['post_id']) }}) as touched where post_id is not null
 ),
 
 post_pairs as (

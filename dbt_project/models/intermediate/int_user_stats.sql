@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {{
   config(
     unique_key='user_id',
@@ -15,18 +14,17 @@
 {%- set state = last_build() -%}
 
 with touched_users as (
-    select user_id from ({{ touched_events(state, ['user_id']) }}) as touched where user_id is not null
-    union
-    select user_id from ({{ privacy_changed_users(state) }}) as changed
+    {{ touched_users(state) }}
 ),
 
 {#- only the columns used below: PostgreSQL materializes a CTE read several times #}
 user_events as (
-    select user_id, session_id, event_id, event_type, perfume_id, house_id, value, occurred_at, received_at
-    from {{ stg_interaction_events() }}
-    where user_id is not null
+    select resolved_user_id as user_id, user_id is null as is_stitched, session_id, event_id, event_type,
+        perfume_id, house_id, value, occurred_at, received_at
+    from {{ staged_events() }}
+    where resolved_user_id is not null
     {%- if state is not none %}
-        and user_id in (select user_id from touched_users)
+        and resolved_user_id in (select user_id from touched_users)
     {%- endif %}
 ),
 
@@ -147,6 +145,7 @@ activity as (
         user_id,
         count(*) as user_events,
         count(distinct session_id) as total_sessions,
+        sum(case when is_stitched then 1 else 0 end) as stitched_events,
         sum(case when event_type = 'RATING_COMPLETED' then 1 else 0 end) as total_ratings,
         avg(case when event_type = 'RATING_COMPLETED' then value end) as avg_rating_value,
         count(distinct case when event_type = 'COLLECTION_ADD' then perfume_id end) as collection_size,
@@ -171,6 +170,7 @@ select
     keyed.key_user_id as user_id,
     cast(coalesce(keyed.user_events, 0) as bigint) as user_events,
     cast(keyed.total_sessions as bigint) as total_sessions,
+    cast(keyed.stitched_events as bigint) as stitched_events,
     cast(keyed.total_ratings as bigint) as total_ratings,
     cast(keyed.avg_rating_value as double precision) as avg_rating_value,
     cast(keyed.collection_size as bigint) as collection_size,

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {#
   One row per perfume that is an event's perfume_id or listed in a search's resultPerfumeIds
   (SPEC section 5, `perfume_interaction_stats`): the all-time figures maintained
@@ -15,7 +14,7 @@ trending as (
 
 recent_views as (
     select perfume_id, count(*) as views_last_7_days
-    from {{ stg_interaction_events() }}
+    from {{ staged_events() }}
     where event_type = 'PERFUME_VIEW'
         and perfume_id is not null
         and occurred_at > {{ window_start(7) }}

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {#
   One row per post_id (SPEC section 5, `post_engagement`, seed 000): all-time figures from
   int_post_totals plus engagements in the last 7 days.
@@ -10,7 +9,7 @@ with totals as (
 
 recent_engagements as (
     select post_id, count(*) as engagements_7d
-    from {{ stg_interaction_events() }}
+    from {{ staged_events() }}
     where post_id is not null
         and event_type in ('POST_VIEW', 'POST_CLICK', 'POST_LIKE')
         and occurred_at > {{ window_start(7) }}

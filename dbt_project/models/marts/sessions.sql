@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {{
   config(
     materialized='incremental',
@@ -10,20 +9,23 @@
 }}
 {#
   One row per session (SPEC section 5, `sessions`). Sessions are short, so a touched session is
-  simply recomputed from all of its events. "Earliest"/"latest" follow the SPEC's tie-break:
-  occurred_at, then received_at, then event_id.
+  simply recomputed from all of its staged events. "Earliest"/"latest" follow the SPEC's
+  tie-break: occurred_at, then received_at, then event_id. `user_id` is session_user over the
+  staged events: the user of the earliest event that has one of its own, else the user its
+  anonymous events resolve to (that of its browser), which is how a session first identified by
+  an opted-out user passes to the next one.
 #}
 
 {%- set state = last_build() -%}
 
 with touched_sessions as (
-    {{ touched_events(state, ['session_id']) }}
+    {{ touched_sessions(state) }}
 ),
 
 session_events as (
-    select session_id, user_id, event_id, occurred_at, received_at, device_type, browser, os,
-        event_category, perfume_id, path
-    from {{ stg_interaction_events() }}
+    select session_id, user_id, resolved_user_id, anonymous_id, event_id, occurred_at, received_at,
+        device_type, browser, os, event_category, perfume_id, path
+    from {{ staged_events() }}
     {%- if state is not none %}
     where session_id in (select session_id from touched_sessions)
     {%- endif %}
@@ -33,7 +35,11 @@ summarised as (
     {%- set event_order = ['occurred_at', 'received_at', 'event_id'] %}
     select
         session_id,
-        {{ value_at_first('user_id', event_order, 'user_id is not null') }} as user_id,
+        coalesce(
+            {{ value_at_first('user_id', event_order, 'user_id is not null') }},
+            {{ value_at_first('resolved_user_id', event_order, 'resolved_user_id is not null') }}
+        ) as user_id,
+        {{ value_at_first('anonymous_id', event_order, 'anonymous_id is not null') }} as anonymous_id,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         {{ value_at_first('device_type', event_order) }} as device_type,
@@ -66,6 +72,7 @@ final as (
     select
         keyed.key_session_id as session_id,
         keyed.user_id,
+        keyed.anonymous_id,
         {{ as_utc('keyed.started_at') }} as started_at,
         {{ as_utc('keyed.ended_at') }} as ended_at,
         cast(floor({{ seconds_between('keyed.started_at', 'keyed.ended_at') }}) as bigint) as duration_seconds,

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {#
   One row per perfume with an event in the last 7 days (SPEC section 5, `trending_perfumes`).
   Depends on as_of through decay and windows, so it is recomputed on every run - from the
@@ -11,7 +10,7 @@ with weights as (
 
 recent_events as (
     select perfume_id, event_type, occurred_at
-    from {{ stg_interaction_events() }}
+    from {{ staged_events() }}
     where perfume_id is not null
         and occurred_at > {{ window_start(7) }}
 ),

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {#
   One row per user (SPEC section 5, `user_behavior_profile`): the all-time figures kept
   incrementally in int_user_stats, the 30-day figures and the decayed engagement score from the
@@ -14,9 +13,9 @@ weights as (
 ),
 
 recent_events as (
-    select user_id, event_type, event_category, perfume_id, occurred_at
-    from {{ stg_interaction_events() }}
-    where user_id is not null
+    select resolved_user_id as user_id, event_type, event_category, perfume_id, occurred_at
+    from {{ staged_events() }}
+    where resolved_user_id is not null
         and occurred_at > {{ window_start(30) }}
 ),
 
@@ -46,6 +45,7 @@ final as (
     select
         user_stats.user_id,
         user_stats.total_sessions,
+        user_stats.stitched_events,
         cast(coalesce(recent_activity.page_views_30d, 0) as bigint) as page_views_30d,
         cast(coalesce(recent_activity.searches_30d, 0) as bigint) as searches_30d,
         cast(coalesce(recent_activity.perfumes_viewed_30d, 0) as bigint) as perfumes_viewed_30d,

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_interaction_events') }}
 {#
   One row per (user_id, event_type) with at least one event in the last 30 days (SPEC section
   5, `user_engagement_30d`, seed 000). Entirely as_of-dependent: rebuilt each run from the last
@@ -6,9 +5,9 @@
 #}
 
 with recent_events as (
-    select user_id, event_type
-    from {{ stg_interaction_events() }}
-    where user_id is not null
+    select resolved_user_id as user_id, event_type
+    from {{ staged_events() }}
+    where resolved_user_id is not null
         and occurred_at > {{ window_start(30) }}
 ),
 

@@ -15,8 +15,13 @@ from dagster_dbt import (
 from orchestration.resources import Warehouse
 from orchestration.warehouse import WAREHOUSE_POOL
 
-#: The dbt folders (staging → intermediate → marts) become the asset groups shown in the UI.
-FOLDER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+#: The dbt folders (staging → identity → intermediate → marts) become the asset groups in the UI.
+FOLDER_GROUPS = {
+    "staging": "staging",
+    "identity": "identity",
+    "intermediate": "intermediate",
+    "marts": "marts",
+}
 SEED_GROUP = "catalog"
 DBT_ASSETS_NAME = "dbt_models"
 

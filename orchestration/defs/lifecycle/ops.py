@@ -125,19 +125,27 @@ def export_user_data(
 
 @dg.op(description="Delete the user's raw events in every raw store and log the erasure.")
 def erase_user_raw_events(
-    context: dg.OpExecutionContext, config: ErasureConfig, raw_events_store: RawEventStore
+    context: dg.OpExecutionContext,
+    config: ErasureConfig,
+    raw_events_store: RawEventStore,
+    warehouse: Warehouse,
 ) -> tuple[str, str | None]:
     stores = raw_events_store.stores
     try:
         user_id = validate_user_id(config.user_id)
         if config.as_of is not None:
             validate_as_of(config.as_of)  # before anything is deleted
-        report = erase_raw_events(stores, user_id)
-        logged_at = record_request(stores, user_id, "erase")
+        # no build may read raw between the deletion and the erasure's own rebuild's view of it
+        with warehouse.writer_lock(on_wait=context.log.info):
+            report = erase_raw_events(stores, user_id)
+            logged_at = record_request(stores, user_id, "erase")
     except LifecycleError as exc:
         raise _failure(exc) from exc
     metadata = {
         "raw_rows_removed": report.rows_removed,
+        "own_events": report.own_events,
+        "stitched_events": report.stitched_events,
+        "rejected_rows_removed": report.rejected_rows_removed,
         "postgres_rows_removed": report.postgres_rows_removed or 0,
         "embedded_rows_removed": report.embedded.rows_removed if report.embedded else 0,
         "erase_logged_at": logged_at.isoformat(),
