@@ -12,60 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Where `DATA_DIR` points when unset: `data/` at the repository root (one level above this package).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from ingest_service.environment import SettingsError, env_bool, env_choice, env_float, env_int, env_list
+from ingest_service.storage.locations import (
+    DEFAULT_DATA_DIR,
+    RawStores,
+    data_dir_from_env,
+    database_url_from_env,
+)
 
+__all__ = ["DEFAULT_RETENTION_DAYS", "Settings", "SettingsError"]
 
-class SettingsError(ValueError):
-    """An environment variable holds a value the service or pipeline cannot use; the message says which."""
-
-
-def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw} must be at least {minimum:g}")  # as the user typed it
-    return value
-
-
-def env_float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw} must be at least {minimum:g}")  # as the user typed it
-    return value
-
-
-def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name}={raw!r} must be true or false")
-
-
-def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip().lower() or default
-    if raw not in choices:
-        raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
-    return raw
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+#: `RETENTION_DAYS` when unset: raw events older than this many days are deleted by the upkeep job
+DEFAULT_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -104,19 +62,9 @@ class StorageSettings:
         return bool(self.database_url)
 
     @property
-    def raw_events_dir(self) -> Path:
-        """Embedded raw events: `$DATA_DIR/raw/interaction_events/*.parquet`."""
-        return self.data_dir / "raw" / "interaction_events"
-
-    @property
-    def privacy_events_dir(self) -> Path:
-        """Embedded privacy log: `$DATA_DIR/raw/user_privacy_events/*.parquet`."""
-        return self.data_dir / "raw" / "user_privacy_events"
-
-    @property
-    def rejected_events_dir(self) -> Path:
-        """Embedded rejected events (SPEC §11): `$DATA_DIR/raw/rejected_events/*.parquet`."""
-        return self.data_dir / "raw" / "rejected_events"
+    def raw_stores(self) -> RawStores:
+        """Where the raw stores are (the embedded store's directories, the PostgreSQL database)."""
+        return RawStores(data_dir=self.data_dir, database_url=self.database_url)
 
 
 @dataclass(frozen=True)
@@ -184,8 +132,8 @@ class Settings:
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     session_cookie: SessionCookieSettings = field(default_factory=SessionCookieSettings)
-    retention_days: int = 90
-    """`RETENTION_DAYS`: raw events older than this are deleted by the lifecycle job."""
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    """`RETENTION_DAYS`: raw events older than this are deleted by the upkeep job."""
 
     # Flat aliases: the other parts only need to know where the store is.
     @property
@@ -200,10 +148,6 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from `env` (default: `os.environ`); raises SettingsError on bad values."""
         env = os.environ if env is None else env
-        database_url = env.get("DATABASE_URL", "").strip() or None
-        if database_url and not database_url.startswith(("postgresql://", "postgres://")):
-            raise SettingsError("DATABASE_URL must be a postgresql:// URL (unset it for the embedded store)")
-        data_dir = env.get("DATA_DIR", "").strip()
         return cls(
             server=ServerSettings(
                 host=env.get("INGEST_HOST", "").strip() or "127.0.0.1",
@@ -215,8 +159,8 @@ class Settings:
                 max_connections=env_int(env, "INGEST_MAX_CONNECTIONS", 0),
             ),
             storage=StorageSettings(
-                database_url=database_url,
-                data_dir=Path(data_dir) if data_dir else DEFAULT_DATA_DIR,
+                database_url=database_url_from_env(env),
+                data_dir=data_dir_from_env(env),
                 pool_size=env_int(env, "INGEST_DB_POOL_SIZE", 4, minimum=1),
                 connect_timeout_s=env_float(env, "INGEST_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
             ),
@@ -226,9 +170,9 @@ class Settings:
                 max_concurrent_writes=env_int(env, "INGEST_BATCH_CONCURRENT_WRITES", 2, minimum=1),
             ),
             security=SecuritySettings(
-                api_keys=_list(env, "INGEST_API_KEYS"),
+                api_keys=env_list(env, "INGEST_API_KEYS"),
                 jwt_secret=env.get("INGEST_JWT_SECRET", "").strip() or None,
-                cors_origins=_list(env, "INGEST_CORS_ORIGINS"),
+                cors_origins=env_list(env, "INGEST_CORS_ORIGINS"),
                 rate_limit_per_minute=env_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
                 rate_limit_burst=env_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
                 rate_limit_events_per_minute=env_int(env, "INGEST_RATE_LIMIT_EVENTS_PER_MINUTE", 6000),
@@ -242,5 +186,5 @@ class Settings:
                 same_site=env_choice(env, "INGEST_SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")),
                 secure=env_bool(env, "INGEST_SESSION_COOKIE_SECURE", False),
             ),
-            retention_days=env_int(env, "RETENTION_DAYS", 90, minimum=1),
+            retention_days=env_int(env, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1),
         )

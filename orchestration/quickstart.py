@@ -24,21 +24,14 @@ from pathlib import Path
 import dagster as dg
 import httpx
 
-from orchestration.dbt.project import prepare_dbt_manifest
-from orchestration.definitions import build_definitions, shared_resources
+from orchestration.dbt_project import prepare_dbt_manifest
+from orchestration.definitions import build_definitions
 from orchestration.sample_traffic import load_catalog, plan_deliveries
 from orchestration.sample_traffic.generator import TrafficConfig, generate_traffic
 from orchestration.sample_traffic.sender import TrafficError, send_deliveries
 from orchestration.settings import REPO_ROOT, OrchestrationSettings, SettingsError
+from orchestration.warehouse import MARTS
 
-MARTS = (
-    "sessions",
-    "perfume_interaction_stats",
-    "trending_perfumes",
-    "user_behavior_profile",
-    "post_engagement",
-    "user_engagement_30d",
-)
 STEPS = 5
 DBT_STEP = "dbt_models"
 LOCAL_INSTANCE_CONFIG = Path(__file__).resolve().parent / "deploy" / "dagster.local.yaml"
@@ -237,14 +230,14 @@ def materialize_everything(env: Mapping[str, str]) -> _ProgressHandler:
 
 def print_summary(env: Mapping[str, str], handler: _ProgressHandler) -> None:
     settings = OrchestrationSettings.from_env(env)
-    warehouse = shared_resources(settings)["warehouse"]
+    warehouse = settings.warehouse
     detail(
         f"{handler.built} assets built, {handler.checks_passed} checks passed, "
         f"{len(handler.checks_failed)} failed"
     )
     for failed in handler.checks_failed:
         detail(f"  check failed: {failed}")
-    detail(f"warehouse: {settings.warehouse_path}")
+    detail(f"warehouse: {warehouse.duckdb_path}")
     for mart in MARTS:
         count = warehouse.query(f"select count(*) as n from {mart}")[0]["n"]
         detail(f"  {mart:<28} {count:>7} rows")

@@ -1,13 +1,14 @@
 """Resources shared by the areas: the raw event store and the warehouse, for both storage modes.
 
-Each resource reads one store the same way whatever the engine, so the assets, checks, the sensor
-and the weekly report never branch on DuckDB vs PostgreSQL themselves. Connection URLs are
-configured with `EnvVar("DATABASE_URL")`, so the secret is resolved at run time and never shown.
+Each resource is a thin, configurable handle on one of the shared descriptions (`RawStores`,
+`WarehouseTarget`), so the assets, checks, the sensor, the lifecycle jobs and the weekly report
+never branch on DuckDB vs PostgreSQL themselves. Connection URLs are configured with
+`EnvVar("DATABASE_URL")`, resolved at run time and never shown; nothing re-reads the environment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,18 +18,16 @@ from typing import Any
 import dagster as dg
 import duckdb
 import psycopg
-from psycopg.rows import dict_row
 
+from ingest_service.settings import DEFAULT_RETENTION_DAYS
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.parquet_files import ensure_store
 from ingest_service.storage.raw_schema import (
     PRIVACY_EVENTS_ARROW_SCHEMA,
-    PRIVACY_EVENTS_TABLE,
     RAW_EVENTS_ARROW_SCHEMA,
-    RAW_EVENTS_TABLE,
-    RAW_SCHEMA_NAME,
+    RAW_EVENTS_RELATION,
 )
-from orchestration.environment import environment_overrides
-from orchestration.settings import postgres_env_from_url
+from orchestration.warehouse import WarehouseTarget, sql_identifier
 
 
 @dataclass(frozen=True)
@@ -44,25 +43,33 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 class RawEventStore(dg.ConfigurableResource):
-    """The raw events as the ingest service stored them (read only)."""
+    """The raw stores as the ingest service writes them, and how long raw events are kept."""
 
     data_dir: str
     database_url: str | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+    @property
+    def stores(self) -> RawStores:
+        return RawStores(data_dir=Path(self.data_dir), database_url=self.database_url)
+
+    @property
+    def exports_dir(self) -> Path:
+        return Path(self.data_dir) / "exports"
 
     @property
     def location(self) -> str:
         if self.database_url:
-            return f"PostgreSQL {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE}"
-        return str(Path(self.data_dir) / "raw" / RAW_EVENTS_TABLE)
+            return f"PostgreSQL {RAW_EVENTS_RELATION}"
+        return str(self.stores.events_dir)
 
     def ensure_embedded_store(self) -> None:
         """Create the embedded store's directories (with their empty schema files) if missing, so
         dbt can read the sources before the ingest service has ever run."""
         if self.database_url:
             return
-        raw_dir = Path(self.data_dir) / "raw"
-        ensure_store(raw_dir / RAW_EVENTS_TABLE, RAW_EVENTS_ARROW_SCHEMA)
-        ensure_store(raw_dir / PRIVACY_EVENTS_TABLE, PRIVACY_EVENTS_ARROW_SCHEMA)
+        ensure_store(self.stores.events_dir, RAW_EVENTS_ARROW_SCHEMA)
+        ensure_store(self.stores.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
 
     def summary(self, received_after: datetime | None = None) -> RawEventsSummary:
         """Rows received after `received_after` (all rows when None) and the newest `received_at`."""
@@ -72,7 +79,7 @@ class RawEventStore(dg.ConfigurableResource):
         return self._parquet_summary(since)
 
     def _parquet_summary(self, since: datetime) -> RawEventsSummary:
-        directory = Path(self.data_dir) / "raw" / RAW_EVENTS_TABLE
+        directory = self.stores.events_dir
         if not any(directory.glob("*.parquet")):
             return RawEventsSummary(0, None)
         # An in-memory DuckDB: the files are immutable, so reading them never blocks the writer.
@@ -88,13 +95,12 @@ class RawEventStore(dg.ConfigurableResource):
         try:
             with psycopg.connect(self.database_url, connect_timeout=10) as connection:
                 count, latest = connection.execute(
-                    f"select count(*), max(received_at) from {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE}"
-                    " where received_at > %s",
+                    f"select count(*), max(received_at) from {RAW_EVENTS_RELATION} where received_at > %s",
                     (since,),
                 ).fetchone()
         except psycopg.errors.UndefinedTable:
             raise RuntimeError(
-                f"{RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} does not exist in DATABASE_URL's database: "
+                f"{RAW_EVENTS_RELATION} does not exist in DATABASE_URL's database: "
                 "start the ingest service once with the same DATABASE_URL (it creates the table)."
             ) from None
         return RawEventsSummary(int(count), _as_utc(latest))
@@ -108,33 +114,35 @@ class Warehouse(dg.ConfigurableResource):
     database_url: str | None = None
     pg_schema: str = "analytics"
 
-    @property
-    def engine(self) -> str:
-        return "postgres" if self.database_url else "duckdb"
+    @classmethod
+    def of(cls, target: WarehouseTarget, database_url: Any = None) -> Warehouse:
+        """The resource for `target`; `database_url` may be an `EnvVar` (resolved per run)."""
+        return cls(
+            data_dir=str(target.data_dir),
+            duckdb_path=str(target.duckdb_path),
+            database_url=database_url if database_url is not None else target.database_url,
+            pg_schema=target.pg_schema,
+        )
 
-    def dbt_env(self) -> dict[str, str]:
-        """What the dbt profiles read: absolute paths (dbt runs inside `dbt_project/`) and `PG*`."""
-        env = {"DATA_DIR": self.data_dir, "DBT_DUCKDB_PATH": self.duckdb_path}
-        if self.database_url:
-            env |= postgres_env_from_url(self.database_url)
-            env |= {"DBT_PG_SCHEMA": self.pg_schema, "DATABASE_URL": self.database_url}
-        return env
+    @property
+    def target(self) -> WarehouseTarget:
+        return WarehouseTarget(
+            data_dir=Path(self.data_dir),
+            duckdb_path=Path(self.duckdb_path),
+            database_url=self.database_url,
+            pg_schema=sql_identifier(self.pg_schema),
+        )
 
     @contextmanager
     def dbt_environment(self) -> Iterator[None]:
-        """dagster-dbt hands `os.environ` to the dbt process, so the variables go there for the call."""
-        with environment_overrides(self.dbt_env()):
+        with self.target.dbt_environment():
+            yield
+
+    @contextmanager
+    def writer_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        with self.target.writer_lock(on_wait=on_wait):
             yield
 
     def query(self, sql: str) -> list[dict[str, Any]]:
-        """Run one read-only query against the marts' schema; timestamps come back in UTC."""
-        if self.database_url:
-            with psycopg.connect(self.database_url, connect_timeout=10, row_factory=dict_row) as connection:
-                connection.execute("set time zone 'UTC'")
-                connection.execute(f'set search_path to "{self.pg_schema}", public')
-                return list(connection.execute(sql).fetchall())
-        with duckdb.connect(self.duckdb_path, read_only=True) as connection:
-            connection.execute("set TimeZone = 'UTC'")
-            cursor = connection.execute(sql)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """One read-only query against the marts' schema; timestamps come back in UTC."""
+        return self.target.query(sql)

@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from dagster_dbt import DbtProject
+
+from orchestration.dbt_project import prepare_dbt_manifest
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -55,3 +58,10 @@ def make_postgres_database() -> Iterator[Callable[[str], str]]:
 def postgres_url(make_postgres_database: Callable[[str], str]) -> str:
     """A fresh, empty PostgreSQL database for this test."""
     return make_postgres_database("t")
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> DbtProject:
+    """`dbt parse` once per session, as `make quickstart` / `dagster dev` do before loading the
+    definitions (which need the manifest)."""
+    return prepare_dbt_manifest()

@@ -6,13 +6,13 @@
    also declare `depends_on` the view, so lineage and build order stay those of staging. #}
 {% macro stg_interaction_events() %}
   {%- set deliveries = ref('base_interaction_events') -%}
-  {%- set privacy = ref('int_user_privacy_states') -%}
-  {%- set bot_sessions = ref('int_session_bot_flags') -%}
+  {%- set privacy = ref('base_user_privacy_states') -%}
+  {%- set bot_sessions = ref('base_session_bot_flags') -%}
   (
     select
         event_id, received_at, occurred_at, session_id, user_id, actor_id, event_type,
         event_category, perfume_id, house_id, post_id, path, referrer, user_agent, device_type,
-        browser, os, duration_ms, scroll_depth, value, source, event_data
+        browser, os, duration_ms, scroll_depth, value, source, event_data, anonymous_id
     from {{ deliveries }} as deliveries
     where deliveries.is_winner
         and not deliveries.is_deleted

@@ -10,7 +10,7 @@
    rebuilt too. With no state, every event. `columns` are columns of base_interaction_events. #}
 {% macro touched_events(state, columns) %}
   {%- set events = ref('base_interaction_events') -%}
-  {%- set privacy = ref('int_user_privacy_states') -%}
+  {%- set privacy = ref('base_user_privacy_states') -%}
   {%- if state is none -%}
     select distinct {{ columns | join(', ') }} from {{ events }}
   {%- else -%}
@@ -29,7 +29,7 @@
 {# Users whose privacy state changed since the last build: their user-keyed rows are rebuilt
    even when none of their events is left (erasure). #}
 {% macro privacy_changed_users(state) %}
-  {%- set privacy = ref('int_user_privacy_states') -%}
+  {%- set privacy = ref('base_user_privacy_states') -%}
   {%- if state is none -%}
     select user_id from {{ privacy }} where 1 = 0
   {%- else -%}

@@ -20,11 +20,10 @@ from ingest_service.storage.parquet_files import write_parquet_atomically
 from ingest_service.storage.raw_schema import (
     RAW_EVENT_COLUMN_NAMES,
     RAW_EVENTS_ARROW_SCHEMA,
-    RAW_EVENTS_TABLE,
-    RAW_SCHEMA_NAME,
+    RAW_EVENTS_RELATION,
     REJECTED_EVENT_COLUMN_NAMES,
     REJECTED_EVENTS_ARROW_SCHEMA,
-    REJECTED_EVENTS_TABLE,
+    REJECTED_EVENTS_RELATION,
 )
 
 Row = Mapping[str, Any]
@@ -52,10 +51,8 @@ def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
     return write_parquet_atomically(directory, rows_to_arrow(rows))
 
 
-COPY_SQL = f"copy {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
-COPY_REJECTED_SQL = (
-    f"copy {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} ({', '.join(REJECTED_EVENT_COLUMN_NAMES)}) from stdin"
-)
+COPY_SQL = f"copy {RAW_EVENTS_RELATION} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
+COPY_REJECTED_SQL = f"copy {REJECTED_EVENTS_RELATION} ({', '.join(REJECTED_EVENT_COLUMN_NAMES)}) from stdin"
 _REJECTED_COLUMNS = operator.itemgetter(*REJECTED_EVENT_COLUMN_NAMES)
 
 

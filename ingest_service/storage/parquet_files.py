@@ -113,16 +113,3 @@ def write_parquet_atomically(directory: Path, table: pa.Table, file_name: str | 
     final_path = directory / (file_name or new_file_name())
     _write_atomically(table, final_path)
     return final_path
-
-
-def replace_files_atomically(directory: Path, old_files: list[Path], table: pa.Table) -> Path | None:
-    """Rewrite `old_files` as one new file holding `table` (used by erasure, retention, compaction).
-
-    The new file is visible before the old ones disappear, so a reader in between may see rows
-    twice; staging deduplicates by event_id, so that window never double counts.
-    """
-    new_path = write_parquet_atomically(directory, table) if table.num_rows else None
-    for path in old_files:
-        path.unlink(missing_ok=True)
-    _fsync_directory(directory)
-    return new_path

@@ -1,9 +1,9 @@
 """The privacy log (SPEC section 7): append opt-out / opt-in / erase requests, read who is opted out.
 
-Plain functions, usable without the web app (the lifecycle CLI calls them too). A `store` is one of:
-a `Settings` / `StorageSettings` (PostgreSQL when it has a `database_url`, else the embedded
-directory), an open `psycopg.Connection` (works inside the caller's transaction), a `postgresql://`
-URL, or the `Path` of the embedded `user_privacy_events` directory.
+Plain functions, usable without the web app (the upkeep commands call them too). A `PrivacyStore`
+is an open `psycopg.Connection` (works inside the caller's transaction), a `postgresql://` URL, or
+the `Path` of the embedded `user_privacy_events` directory (`RawStores.privacy_store` gives the one
+of a deployment).
 
 A user's current state is their latest opt_out/opt_in row; `erase` rows record erasures and do not
 change it.
@@ -16,28 +16,26 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest_service.storage.locations import POSTGRES_URL_SCHEMES
 from ingest_service.storage.parquet_files import EMPTY_FILE_NAME, write_parquet_atomically
 from ingest_service.storage.raw_schema import (
     POSTGRES_DDL,
     PRIVACY_ACTIONS,
     PRIVACY_EVENTS_ARROW_SCHEMA,
-    PRIVACY_EVENTS_TABLE,
-    RAW_SCHEMA_NAME,
+    PRIVACY_EVENTS_RELATION,
 )
 
-PRIVACY_TABLE = f"{RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE}"
 _STATE_ACTIONS = ("opt_out", "opt_in")
 
 _LATEST_STATE_SQL = f"""
 select user_id from (
     select distinct on (user_id) user_id, action
-    from {PRIVACY_TABLE}
+    from {PRIVACY_EVENTS_RELATION}
     where action in ('opt_out', 'opt_in') {{filter}}
     order by user_id, requested_at desc
 ) latest
@@ -45,27 +43,22 @@ where action = 'opt_out'
 """
 
 
-INSERT_SQL = f"insert into {PRIVACY_TABLE} (user_id, action, requested_at) values (%s, %s, %s)"
+INSERT_SQL = f"insert into {PRIVACY_EVENTS_RELATION} (user_id, action, requested_at) values (%s, %s, %s)"
 #: the opted-out users among `%s` (a list of user ids)
 OPTED_OUT_AMONG_SQL = _LATEST_STATE_SQL.format(filter="and user_id = any(%s)")
 
 
-def _resolve(store: Any) -> psycopg.Connection | str | Path:
-    """→ an open connection, a PostgreSQL URL, or the embedded privacy directory."""
-    if isinstance(store, psycopg.Connection | Path):
-        return store
-    if isinstance(store, str):
-        if not store.startswith(("postgresql://", "postgres://")):
-            raise ValueError("a privacy store given as text must be a postgresql:// URL")
-        return store
-    storage = getattr(store, "storage", store)  # Settings → StorageSettings
-    if getattr(storage, "database_url", None):
-        return storage.database_url
-    return storage.privacy_events_dir
+PrivacyStore = psycopg.Connection | str | Path
+
+
+def _checked(store: PrivacyStore) -> PrivacyStore:
+    if isinstance(store, str) and not store.startswith(POSTGRES_URL_SCHEMES):
+        raise ValueError("a privacy store given as text must be a postgresql:// URL")
+    return store
 
 
 def record_privacy_action(
-    store: Any, user_id: str, action: str, requested_at: datetime | None = None
+    store: PrivacyStore, user_id: str, action: str, requested_at: datetime | None = None
 ) -> datetime:
     """Append one request to the log; durable when this returns. Returns its `requested_at`."""
     if action not in PRIVACY_ACTIONS:
@@ -73,7 +66,7 @@ def record_privacy_action(
     if not user_id:
         raise ValueError("user_id must be a non-empty string")
     requested_at = requested_at or datetime.now(UTC)
-    target = _resolve(store)
+    target = _checked(store)
     if isinstance(target, Path):
         table = pa.Table.from_pydict(
             {"user_id": [user_id], "action": [action], "requested_at": [requested_at]},
@@ -122,12 +115,12 @@ def _opted_out_from_files(directory: Path, names: tuple[str, ...]) -> set[str]:
     return {user_id for user_id, (_, action) in latest.items() if action == "opt_out"}
 
 
-def opted_out_users(store: Any, user_ids: Iterable[str] | None = None) -> set[str]:
+def opted_out_users(store: PrivacyStore, user_ids: Iterable[str] | None = None) -> set[str]:
     """The users (of `user_ids`, or all) whose latest opt_out/opt_in request is an opt_out."""
     wanted = None if user_ids is None else sorted(set(user_ids))
     if wanted == []:
         return set()
-    target = _resolve(store)
+    target = _checked(store)
     if isinstance(target, Path):
         opted_out = _opted_out_from_files(target, _privacy_files(target))
     elif isinstance(target, psycopg.Connection):

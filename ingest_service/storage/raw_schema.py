@@ -14,6 +14,10 @@ RAW_SCHEMA_NAME = "raw"
 RAW_EVENTS_TABLE = "interaction_events"
 PRIVACY_EVENTS_TABLE = "user_privacy_events"
 REJECTED_EVENTS_TABLE = "rejected_events"
+#: the PostgreSQL relations, schema-qualified
+RAW_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE}"
+PRIVACY_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE}"
+REJECTED_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE}"
 
 #: (column, PostgreSQL type, Arrow type, nullable) in table order.
 RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (

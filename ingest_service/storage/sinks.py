@@ -321,4 +321,5 @@ class ParquetSink:
 def make_sink(storage: StorageSettings) -> Sink:
     if storage.database_url:
         return PostgresSink(storage.database_url, storage.pool_size, storage.connect_timeout_s)
-    return ParquetSink(storage.raw_events_dir, storage.privacy_events_dir, storage.rejected_events_dir)
+    stores = storage.raw_stores
+    return ParquetSink(stores.events_dir, stores.privacy_dir, stores.rejected_dir)

@@ -1,24 +1,7 @@
-"""The lifecycle area: compaction (hourly), retention (daily), export, erasure and opt-out/opt-in jobs.
+"""Privacy and data lifecycle across the raw stores and the warehouse (SPEC section 7).
 
-Merged into the top-level definitions by `orchestration.definitions`. The resource key
-`lifecycle` is this area's own, so the merge never collides with the dbt area's resources.
+`python -m orchestration.lifecycle <command>` is the command line; the Dagster jobs of
+`orchestration.defs.lifecycle` call the same functions. The raw part of every operation is
+`ingest_service.upkeep`'s; what needs the warehouse (the rebuild after an erasure, the marts of an
+export) lives here, next to `orchestration.warehouse` and the one way to run dbt.
 """
-
-import dagster as dg
-
-from orchestration.lifecycle.jobs import (
-    raw_events_compaction,
-    raw_events_compaction_schedule,
-    raw_events_retention,
-    raw_events_retention_schedule,
-    user_data_export,
-    user_erasure,
-    user_privacy_request,
-)
-from orchestration.lifecycle.resources import LifecycleStores
-
-defs = dg.Definitions(
-    jobs=[raw_events_compaction, raw_events_retention, user_data_export, user_erasure, user_privacy_request],
-    schedules=[raw_events_compaction_schedule, raw_events_retention_schedule],
-    resources={"lifecycle": LifecycleStores()},
-)

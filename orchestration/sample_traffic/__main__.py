@@ -19,6 +19,7 @@ import httpx
 import psycopg
 
 from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
+from ingest_service.storage.raw_schema import RAW_EVENTS_RELATION
 from orchestration.sample_traffic.catalog import load_catalog
 from orchestration.sample_traffic.deliveries import plan_deliveries, raw_rows
 from orchestration.sample_traffic.generator import TrafficConfig, generate_traffic
@@ -46,14 +47,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _bulk_load(rows: list[dict], settings: OrchestrationSettings) -> str:
-    if settings.database_url:
-        with psycopg.connect(settings.database_url) as connection:
+    stores = settings.raw_stores
+    if stores.database_url:
+        with psycopg.connect(stores.database_url) as connection:
             for start in range(0, len(rows), BULK_CHUNK_ROWS):
                 copy_rows_postgres(connection, rows[start : start + BULK_CHUNK_ROWS])
-        return "PostgreSQL raw.interaction_events"
+        return f"PostgreSQL {RAW_EVENTS_RELATION}"
     for start in range(0, len(rows), BULK_CHUNK_ROWS):
-        append_rows_parquet(settings.raw_events_dir, rows[start : start + BULK_CHUNK_ROWS])
-    return str(settings.raw_events_dir)
+        append_rows_parquet(stores.events_dir, rows[start : start + BULK_CHUNK_ROWS])
+    return str(stores.events_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

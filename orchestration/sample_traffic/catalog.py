@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse import DBT_PROJECT_DIR
 
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 

@@ -32,11 +32,12 @@ from pathlib import Path
 import duckdb
 import psycopg
 
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
+from orchestration.dbt_project import dbt_executable
+from orchestration.warehouse import DBT_PROJECT_DIR as PROJECT_DIR
+from orchestration.warehouse import WarehouseTarget
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT = str(Path(sys.executable).with_name("dbt"))
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=90)
 EVENTS_PER_FILE = 1_000_000
@@ -159,7 +160,7 @@ def run_dbt(arguments: list[str], environment: dict[str, str], label: str) -> Db
     # dbt's artefacts go to the benchmark's own place, not the project's shared target/
     target_path = Path(environment["BENCH_TARGET_PATH"])
     started = time.perf_counter()
-    command = [DBT, *arguments, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    command = [dbt_executable(), *arguments, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                "--target-path", str(target_path)]  # fmt: skip
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(
@@ -197,9 +198,10 @@ def _report(engine: str, events: int, full: DbtRun, incremental: DbtRun, generat
 
 def bench_duckdb(events: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_warehouse_") as data_dir:
-        store = Path(data_dir) / "raw" / "interaction_events"
+        stores = RawStores(data_dir=Path(data_dir))
+        store = stores.events_dir
         store.mkdir(parents=True)
-        (Path(data_dir) / "raw" / "user_privacy_events").mkdir(parents=True)
+        stores.privacy_dir.mkdir(parents=True)
         print(f"DuckDB: generating {events:,} events into {store} ...", flush=True)
         started = time.perf_counter()
         total = events + events // 100
@@ -214,14 +216,11 @@ def bench_duckdb(events: int) -> None:
             connection.execute(
                 "copy (select 'nobody' as user_id, 'opt_in' as action, "
                 f"cast('{START.isoformat()}' as timestamptz) as requested_at) "
-                f"to '{Path(data_dir) / 'raw' / 'user_privacy_events' / 'log.parquet'}' (format parquet)"
+                f"to '{stores.privacy_dir / 'log.parquet'}' (format parquet)"
             )
         generated = time.perf_counter() - started
-        environment = {
-            "DATA_DIR": data_dir,
-            "DBT_DUCKDB_PATH": str(Path(data_dir) / "warehouse.duckdb"),
-            "BENCH_TARGET_PATH": str(Path(data_dir) / "dbt_target"),
-        }
+        target = WarehouseTarget.from_env({"DATA_DIR": data_dir})
+        environment = {**target.dbt_env(), "BENCH_TARGET_PATH": str(Path(data_dir) / "dbt_target")}
         end_of_first = START + SPAN * events / total
         run_dbt(["seed"], environment, "dbt seed (and parse)")
         full = run_dbt(
@@ -263,16 +262,8 @@ def bench_postgres(events: int) -> None:
             )
             connection.execute("analyze raw.interaction_events")
         generated = time.perf_counter() - started
-        parts = psycopg.conninfo.conninfo_to_dict(url)
-        environment = {
-            "PGHOST": str(parts.get("host", "127.0.0.1")),
-            "PGPORT": str(parts.get("port", 5432)),
-            "PGUSER": str(parts.get("user", "postgres")),
-            "PGPASSWORD": str(parts.get("password", "")),
-            "PGDATABASE": database,
-            "DBT_PG_SCHEMA": "analytics",
-            "BENCH_TARGET_PATH": target_dir,
-        }
+        target = WarehouseTarget.from_env({"DATA_DIR": target_dir, "DATABASE_URL": url})
+        environment = {**target.dbt_env(), "BENCH_TARGET_PATH": target_dir}
         end_of_first = START + SPAN * events / total
         run_dbt(["seed", "--target", "prod"], environment, "dbt seed (and parse)")
         full = run_dbt(

@@ -75,7 +75,9 @@ class IngestHarness:
 
     def rows(self, where: str = "true") -> list[dict[str, Any]]:
         """Stored raw events as dicts (event_id as text, event_data as a dict), oldest first."""
-        rows = self._select("interaction_events", self.settings.storage.raw_events_dir, "event_id", where)
+        rows = self._select(
+            "interaction_events", self.settings.storage.raw_stores.events_dir, "event_id", where
+        )
         if not self.settings.database_url:
             for row in rows:
                 row["event_data"] = json.loads(row["event_data"])
@@ -84,7 +86,7 @@ class IngestHarness:
     def rejected_rows(self, where: str = "true") -> list[dict[str, Any]]:
         """Stored rejected events (SPEC §11) as dicts, oldest first."""
         return self._select(
-            "rejected_events", self.settings.storage.rejected_events_dir, "rejection_id", where
+            "rejected_events", self.settings.storage.raw_stores.rejected_dir, "rejection_id", where
         )
 
 

@@ -12,11 +12,11 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from ingest_service.lifecycle.export import export_user
-from ingest_service.lifecycle.stores import RawStores
-from ingest_service.lifecycle.warehouse import WarehouseLocation
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.parquet_files import write_parquet_atomically
 from ingest_service.storage.raw_schema import RAW_EVENT_COLUMNS
+from orchestration.lifecycle.export import export_user
+from orchestration.warehouse import WarehouseTarget
 from tests.ingest.conftest import bearer
 
 VALID = {"eventType": "PAGE_VIEW", "path": "/"}
@@ -113,7 +113,7 @@ def test_postgres_table_of_an_older_release_is_migrated_in_place(make_harness, p
 
 def test_parquet_files_of_an_older_release_still_read_and_export(make_harness, tmp_path):
     harness = make_harness(INGEST_API_KEYS="k")
-    events_dir = harness.settings.storage.raw_events_dir
+    events_dir = harness.settings.storage.raw_stores.events_dir
     old_schema = pa.schema(
         [pa.field(name, arrow, nullable=nullable) for name, _, arrow, nullable in OLD_COLUMNS]
     )
@@ -136,7 +136,7 @@ def test_parquet_files_of_an_older_release_still_read_and_export(make_harness, t
         ("/old", None),
     ]
     stores = RawStores(database_url=None, data_dir=harness.settings.data_dir)
-    document = export_user(stores, WarehouseLocation.from_env(tmp_path / "wh", None, env={}), "anna")
+    document = export_user(stores, WarehouseTarget.from_env({"DATA_DIR": str(tmp_path / "wh")}), "anna")
     assert sorted((event["path"], event["anonymous_id"]) for event in document["raw_events"]) == [
         ("/new", ANONYMOUS_ID),
         ("/old", None),

@@ -92,8 +92,8 @@ def test_settings_defaults_and_environment(tmp_path: Path):
     )
     assert (settings.server.host, settings.server.port, settings.retention_days) == ("0.0.0.0", 9000, 30)
     assert settings.security.api_keys == ("a", "b")
-    assert settings.storage.raw_events_dir == tmp_path / "raw" / "interaction_events"
-    assert settings.storage.privacy_events_dir == tmp_path / "raw" / "user_privacy_events"
+    assert settings.storage.raw_stores.events_dir == tmp_path / "raw" / "interaction_events"
+    assert settings.storage.raw_stores.privacy_dir == tmp_path / "raw" / "user_privacy_events"
     assert "s3cret" not in repr(settings) and "'a'" not in repr(settings)
 
 

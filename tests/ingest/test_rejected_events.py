@@ -109,7 +109,7 @@ def test_nothing_is_kept_for_opted_out_users(any_ingest):
 
 def test_a_failed_rejected_write_never_fails_the_accepted_events(make_harness):
     harness = make_harness()
-    rejected_dir = harness.settings.storage.rejected_events_dir
+    rejected_dir = harness.settings.storage.raw_stores.rejected_dir
     for path in sorted(rejected_dir.iterdir()):
         path.unlink()
     rejected_dir.rmdir()

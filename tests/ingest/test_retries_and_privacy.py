@@ -57,7 +57,7 @@ def test_server_client_opts_a_user_out_and_the_log_functions_agree(any_ingest):
     response = any_ingest.post("/api/privacy/opt-out", {"userId": "u-9"}, headers={"X-Api-Key": API_KEY})
     assert response.json() == {"success": True, "userId": "u-9", "action": "opt_out"}
 
-    store = any_ingest.settings
+    store = any_ingest.settings.storage.raw_stores.privacy_store
     assert opted_out_users(store, ["u-9", "u-10"]) == {"u-9"}
     # written by the lifecycle CLI, without the web app: the running service sees it on the next batch
     record_privacy_action(store, "u-10", "opt_out")
@@ -77,7 +77,7 @@ def test_server_client_opts_a_user_out_and_the_log_functions_agree(any_ingest):
 
 
 def test_erase_rows_do_not_change_the_opt_out_state(any_ingest):
-    store = any_ingest.settings
+    store = any_ingest.settings.storage.raw_stores.privacy_store
     record_privacy_action(store, "u-1", "opt_out")
     record_privacy_action(store, "u-1", "erase")
     record_privacy_action(store, "u-2", "erase")
@@ -100,7 +100,7 @@ def test_privacy_requests_need_an_identity(embedded_ingest, headers, body, statu
     response = embedded_ingest.post("/api/privacy/opt-out", body, headers=headers)
 
     assert response.status_code == status
-    assert opted_out_users(embedded_ingest.settings) == set()
+    assert opted_out_users(embedded_ingest.settings.storage.raw_stores.privacy_store) == set()
 
 
 def test_privacy_log_functions_work_on_a_fresh_database_url(postgres_url):

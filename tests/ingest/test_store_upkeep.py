@@ -72,8 +72,8 @@ def _leftover(directory: Path, age_s: float) -> Path:
 
 def test_stale_temporary_files_are_removed_at_start(make_harness):
     harness = make_harness()
-    events_dir = harness.settings.storage.raw_events_dir
-    rejected_dir = harness.settings.storage.rejected_events_dir
+    events_dir = harness.settings.storage.raw_stores.events_dir
+    rejected_dir = harness.settings.storage.raw_stores.rejected_dir
     stale = [_leftover(events_dir, 3600), _leftover(rejected_dir, 3600)]
     young = _leftover(events_dir, 1)
 

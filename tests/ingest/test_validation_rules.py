@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ingest.conftest import bearer
-from tests.warehouse.reference_marts import EVENT_CATEGORIES
+from tests.support.reference_marts import EVENT_CATEGORIES
 
 VALID = {"eventType": "PAGE_VIEW", "path": "/"}
 

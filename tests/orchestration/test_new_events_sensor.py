@@ -9,11 +9,12 @@ import psycopg
 import pytest
 
 from ingest_service.storage.bulk_load import copy_rows_postgres
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
-from orchestration.ingest.new_events_sensor import build_new_events_sensor
+from orchestration.defs.ingest.sensors import build_new_events_sensor
 from orchestration.resources import RawEventStore
 from orchestration.sample_traffic import raw_rows
-from tests.orchestration.conftest import write_raw_rows
+from tests.support.raw_store import write_events
 
 THRESHOLD = 10
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ class Store:
             with psycopg.connect(self.url) as connection:
                 copy_rows_postgres(connection, rows)
         else:
-            write_raw_rows(self.data_dir, rows)
+            write_events(RawStores(data_dir=self.data_dir), rows)
 
 
 @pytest.fixture(params=["parquet", pytest.param("postgres", marks=pytest.mark.postgres)])

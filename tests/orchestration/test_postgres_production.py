@@ -13,9 +13,9 @@ import pytest
 from ingest_service.storage.bulk_load import copy_rows_postgres
 from ingest_service.storage.raw_schema import POSTGRES_DDL
 from orchestration.definitions import build_definitions
-from orchestration.resources import Warehouse
 from orchestration.sample_traffic import raw_rows
-from orchestration.settings import REPO_ROOT, OrchestrationSettings, postgres_env_from_url
+from orchestration.settings import REPO_ROOT, OrchestrationSettings
+from orchestration.warehouse import postgres_env_from_url
 
 PRODUCTION_INSTANCE_CONFIG = REPO_ROOT / "orchestration" / "deploy" / "dagster.yaml"
 
@@ -67,12 +67,12 @@ def test_every_asset_builds_on_postgres_when_database_url_is_set(
 
     assert result.success
     assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
-    warehouse = Warehouse(data_dir=str(data_dir), duckdb_path="unused", database_url=postgres_url)
+    warehouse = settings.warehouse
     assert warehouse.query("select count(*) as n from sessions")[0]["n"] == sum(
         not session.client.is_bot for session in small_traffic.sessions
     )
     with psycopg.connect(postgres_url) as connection:
         schemas = {row[0] for row in connection.execute("select table_schema from information_schema.tables")}
     assert "analytics" in schemas  # the marts went to DBT_PG_SCHEMA's default, not to DuckDB
-    assert not settings.warehouse_path.exists()
+    assert not warehouse.duckdb_path.exists()
     assert list((data_dir / "reports").glob("weekly_report_*.md"))

@@ -4,59 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from orchestration.ingest.new_events_sensor import decide_on_new_events
-from orchestration.ingest.raw_events import freshness_verdict
-from orchestration.reports.weekly_kpis import combine_weeks, rank_perfumes
+from orchestration.defs.ingest.checks import freshness_verdict
+from orchestration.defs.ingest.sensors import decide_on_new_events
+from orchestration.defs.reports.weekly_kpis import combine_weeks, rank_perfumes
 from orchestration.resources import RawEventsSummary
-from orchestration.settings import OrchestrationSettings, SettingsError, postgres_env_from_url
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
-
-
-def test_settings_choose_duckdb_without_database_url(tmp_path):
-    settings = OrchestrationSettings.from_env({"DATA_DIR": str(tmp_path)})
-    assert settings.dbt_target == "dev"
-    assert settings.warehouse_path == tmp_path / "warehouse.duckdb"
-    assert settings.reports_dir == tmp_path / "reports"
-
-
-def test_settings_choose_postgres_with_database_url(tmp_path):
-    settings = OrchestrationSettings.from_env(
-        {"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://app:s3cret@db.internal:6543/events"}
-    )
-    assert settings.dbt_target == "prod"
-    assert "s3cret" not in repr(settings)
-
-
-def test_relative_data_dir_is_made_absolute(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert OrchestrationSettings.from_env({"DATA_DIR": "here"}).data_dir == tmp_path / "here"
-
-
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL must be a postgresql:// URL"),
-        ({"NEW_EVENTS_THRESHOLD": "lots"}, "NEW_EVENTS_THRESHOLD='lots' is not an integer"),
-        ({"NEW_EVENTS_THRESHOLD": "0"}, "NEW_EVENTS_THRESHOLD=0 must be at least 1"),
-        ({"RAW_EVENTS_MAX_LAG_HOURS": "-1"}, "RAW_EVENTS_MAX_LAG_HOURS=-1 must be at least"),
-    ],
-)
-def test_bad_settings_say_which_variable(env, message):
-    with pytest.raises(SettingsError, match=message):
-        OrchestrationSettings.from_env(env)
-
-
-def test_pg_variables_come_from_the_url_decoded():
-    assert postgres_env_from_url("postgresql://an%40alyst:p%2Fw@db:6543/marts") == {
-        "PGHOST": "db",
-        "PGPORT": "6543",
-        "PGUSER": "an@alyst",
-        "PGPASSWORD": "p/w",
-        "PGDATABASE": "marts",
-    }
 
 
 def test_freshness_passes_within_the_lag_and_fails_beyond_it():

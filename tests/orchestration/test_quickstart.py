@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from orchestration.quickstart import MARTS
-from orchestration.resources import Warehouse
 from orchestration.sample_traffic import TrafficConfig, generate_traffic, load_catalog
 from orchestration.settings import REPO_ROOT, OrchestrationSettings
+from orchestration.warehouse import MARTS
 
 
 @pytest.mark.slow
@@ -35,7 +34,7 @@ def test_make_quickstart_from_a_clean_data_dir(dbt_manifest, tmp_path):
     traffic = generate_traffic(load_catalog(), datetime.now(UTC), TrafficConfig())
     human_sessions = sum(not session.client.is_bot for session in traffic.sessions)
     settings = OrchestrationSettings.from_env({"DATA_DIR": str(data_dir)})
-    warehouse = Warehouse(data_dir=str(data_dir), duckdb_path=str(settings.warehouse_path))
+    warehouse = settings.warehouse
     counts = {mart: warehouse.query(f"select count(*) as n from {mart}")[0]["n"] for mart in MARTS}
     assert counts["sessions"] == human_sessions
     assert all(count > 0 for count in counts.values()), counts

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest_service.lifecycle.cli import main
-from ingest_service.lifecycle.stores import RawStores
 from ingest_service.storage.bulk_load import append_rows_parquet
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.privacy_log import opted_out_users
-from tests.privacy.raw_events import raw_event
+from orchestration.lifecycle.cli import main
+from tests.support.events import raw_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,10 +31,10 @@ def embedded_env(tmp_path, monkeypatch) -> RawStores:
 def test_opt_out_then_opt_in_from_the_command_line(embedded_env, capsys):
     assert main(["opt-out", "user-7"]) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "opt_out"
-    assert opted_out_users(embedded_env.privacy_log_dir) == {"user-7"}
+    assert opted_out_users(embedded_env.privacy_dir) == {"user-7"}
 
     assert main(["opt-in", "user-7"]) == 0
-    assert opted_out_users(embedded_env.privacy_log_dir) == set()
+    assert opted_out_users(embedded_env.privacy_dir) == set()
 
 
 @pytest.mark.postgres
@@ -83,7 +83,7 @@ def test_module_entry_point_runs_as_documented(tmp_path):
     env = {**os.environ, "DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "ingest_service.lifecycle", "opt-out", "user-9"],
+        [sys.executable, "-m", "orchestration.lifecycle", "opt-out", "user-9"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -93,6 +93,6 @@ def test_module_entry_point_runs_as_documented(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert opted_out_users(tmp_path / "raw" / "user_privacy_events") == {"user-9"}
     usage = subprocess.run(
-        [sys.executable, "-m", "ingest_service.lifecycle"], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "orchestration.lifecycle"], cwd=REPO_ROOT, capture_output=True, text=True
     )
     assert usage.returncode == 2 and "COMMAND" in usage.stderr

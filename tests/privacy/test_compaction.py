@@ -14,16 +14,15 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from ingest_service.lifecycle.cli import main as lifecycle_cli
-from ingest_service.lifecycle.compaction import compact_store
-from ingest_service.lifecycle.embedded_rewrite import data_files
 from ingest_service.storage.bulk_load import append_rows_parquet
-from tests.privacy.raw_events import raw_event
-from tests.warehouse.dbt_harness import SEEDS_DIR, Warehouse
-from tests.warehouse.event_factory import utc
-from tests.warehouse.mart_comparison import assert_marts_equal
-from tests.warehouse.random_streams import random_stream
-from tests.warehouse.reference_marts import build_marts, load_catalog
+from ingest_service.upkeep.compaction import compact_store
+from ingest_service.upkeep.embedded_rewrite import data_files
+from orchestration.lifecycle.cli import main as lifecycle_cli
+from tests.support.events import raw_event, utc
+from tests.support.mart_comparison import assert_marts_equal
+from tests.support.random_streams import random_stream
+from tests.support.reference_marts import build_marts, load_catalog
+from tests.support.warehouse_harness import SEEDS_DIR, Warehouse
 
 T0 = utc("2026-05-01 12:00")
 

@@ -9,23 +9,29 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingest_service.lifecycle.stores import RawStores
 from ingest_service.storage.bulk_load import append_rows_parquet
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.privacy_log import opted_out_users
-from orchestration.lifecycle import defs
-from orchestration.lifecycle.jobs import (
+from orchestration.dbt_project import dbt_resource
+from orchestration.definitions import build_definitions, shared_resources
+from orchestration.defs.lifecycle.jobs import (
     raw_events_retention,
     user_data_export,
     user_erasure,
     user_privacy_request,
 )
-from orchestration.lifecycle.resources import LifecycleStores
-from tests.privacy.raw_events import raw_event
+from orchestration.settings import OrchestrationSettings
+from tests.support.events import raw_event
+
+
+def _settings(tmp_path) -> OrchestrationSettings:
+    # an environment of its own: the embedded store whatever DATABASE_URL the test runner has
+    return OrchestrationSettings.from_env({"DATA_DIR": str(tmp_path)})
 
 
 def _resources(tmp_path) -> dict:
-    # database_url "" (not None) pins the embedded store whatever DATABASE_URL the test runner has
-    return {"lifecycle": LifecycleStores(data_dir=str(tmp_path), database_url="")}
+    settings = _settings(tmp_path)
+    return {**shared_resources(settings), "dbt": dbt_resource(settings.warehouse)}
 
 
 def _output_metadata(result: dg.ExecuteInProcessResult, op_name: str) -> dict:
@@ -33,8 +39,8 @@ def _output_metadata(result: dg.ExecuteInProcessResult, op_name: str) -> dict:
     return {key: value.value for key, value in event.step_output_data.metadata.items()}
 
 
-def test_definitions_hold_the_lifecycle_jobs_and_the_daily_retention_schedule():
-    repository = defs.get_repository_def()
+def test_definitions_hold_the_lifecycle_jobs_and_the_daily_retention_schedule(tmp_path, dbt_manifest):
+    repository = build_definitions(_settings(tmp_path)).get_repository_def()
     assert {job.name for job in repository.get_all_jobs()} >= {
         "raw_events_retention",
         "user_data_export",
@@ -106,7 +112,7 @@ def test_erasure_and_privacy_request_jobs(tmp_path):
     assert _output_metadata(erased, "erase_user_raw_events")["raw_rows_removed"] == 1
     users = duckdb.sql(f"select user_id from read_parquet('{stores.events_dir}/*.parquet')").fetchall()
     assert users == [("stays",)]
-    assert opted_out_users(stores.privacy_log_dir) == {"stays"}
+    assert opted_out_users(stores.privacy_dir) == {"stays"}
 
 
 def test_a_bad_user_id_fails_the_step_with_a_clear_message(tmp_path):

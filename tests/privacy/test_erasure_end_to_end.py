@@ -18,19 +18,19 @@ from datetime import timedelta
 import dagster as dg
 import pytest
 
-from ingest_service.lifecycle.erasure import erase_user
-from ingest_service.lifecycle.export import export_user
-from ingest_service.lifecycle.privacy_requests import record_request
-from ingest_service.lifecycle.stores import RawStores
-from ingest_service.lifecycle.warehouse import WarehouseLocation
-from orchestration.lifecycle.jobs import user_erasure
-from orchestration.lifecycle.resources import LifecycleStores
-from tests.privacy.mentions import duckdb_mentions, parquet_mentions, postgres_mentions
-from tests.warehouse.dbt_harness import PG_SCHEMA, SEEDS_DIR, Warehouse, as_of_text
-from tests.warehouse.event_factory import raw_event, utc
-from tests.warehouse.mart_comparison import assert_marts_equal
-from tests.warehouse.random_streams import USERS, random_stream
-from tests.warehouse.reference_marts import build_marts, load_catalog
+from ingest_service.storage.locations import RawStores
+from ingest_service.upkeep.privacy_requests import record_request
+from orchestration.definitions import build_definitions
+from orchestration.lifecycle.erasure import erase_user
+from orchestration.lifecycle.export import export_user
+from orchestration.settings import OrchestrationSettings
+from orchestration.warehouse import PER_USER_MARTS
+from tests.support.events import raw_event, utc
+from tests.support.mart_comparison import assert_marts_equal
+from tests.support.mentions import duckdb_mentions, parquet_mentions, postgres_mentions
+from tests.support.random_streams import USERS, random_stream
+from tests.support.reference_marts import build_marts, load_catalog
+from tests.support.warehouse_harness import PG_SCHEMA, SEEDS_DIR, Warehouse, as_of_text
 
 ANCHOR = utc("2026-05-01 12:00")
 PERFUMES = ["p0001", "p0002", "p0003", "p0006", "p0010", "p-unknown"]
@@ -39,7 +39,6 @@ SEED = 0
 ERASED = "u-bo"
 OPTED_OUT = "u-cy"
 OTHERS = sorted(set(USERS) - {ERASED})
-PER_USER_MARTS = ("sessions", "user_behavior_profile", "user_engagement_30d")
 
 
 def _privacy_subjects_events() -> list[dict]:
@@ -126,13 +125,7 @@ def harness(request, tmp_path, monkeypatch) -> Warehouse:
 
 @pytest.mark.slow
 def test_erasure_and_opt_out_leave_marts_equal_to_a_rebuild_without_them(harness: Warehouse):
-    stores = RawStores(database_url=harness.postgres_url, data_dir=harness.data_dir)
-    location = WarehouseLocation(
-        data_dir=harness.data_dir,
-        duckdb_path=harness.duckdb_path,
-        database_url=harness.postgres_url,
-        pg_schema=PG_SCHEMA,
-    )
+    stores, location = harness.stores, harness.location
     batches, privacy = _scenario_events()
     events = [event for batch in batches for event in batch]
     harness.append_privacy(privacy)
@@ -178,9 +171,10 @@ def test_erasure_and_opt_out_leave_marts_equal_to_a_rebuild_without_them(harness
 
 def _erase_with_dagster(harness: Warehouse, user_id: str, as_of: str) -> int:
     """Run the `user_erasure` job on the harness's stores; returns the raw rows it removed."""
-    result = user_erasure.execute_in_process(
-        run_config={"ops": {"erase_user_raw_events": {"config": {"user_id": user_id, "as_of": as_of}}}},
-        resources={"lifecycle": LifecycleStores(data_dir=str(harness.data_dir), database_url="")},
+    settings = OrchestrationSettings(warehouse=harness.location, raw_stores=harness.stores)
+    job = build_definitions(settings).get_job_def("user_erasure")
+    result = job.execute_in_process(
+        run_config={"ops": {"erase_user_raw_events": {"config": {"user_id": user_id, "as_of": as_of}}}}
     )
     [output] = [
         event

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from ingest_service.lifecycle.cli import main
-from ingest_service.lifecycle.export import export_user
-from ingest_service.lifecycle.privacy_requests import record_request
-from ingest_service.lifecycle.stores import RawStores
-from ingest_service.lifecycle.warehouse import WarehouseLocation
 from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
-from tests.privacy.raw_events import raw_event
+from ingest_service.upkeep.privacy_requests import record_request
+from orchestration.lifecycle.cli import main
+from orchestration.lifecycle.export import export_user
+from orchestration.warehouse import WarehouseTarget
+from tests.support.events import raw_event
 
 T0 = datetime(2026, 4, 2, 8, 30, tzinfo=UTC)
 
@@ -45,7 +45,9 @@ def test_export_gathers_the_user_from_both_stores_and_nobody_else(
     record_request(stores, "anna", "opt_out")
     record_request(stores, "bruno", "opt_out")
 
-    document = export_user(stores, WarehouseLocation.from_env(tmp_path, postgres_url, env={}), "anna")
+    document = export_user(
+        stores, WarehouseTarget.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": postgres_url}), "anna"
+    )
 
     exported = {(event["event_id"], event["store"]) for event in document["raw_events"]}
     assert exported == {(e["event_id"], "embedded") for e in mine_embedded} | {

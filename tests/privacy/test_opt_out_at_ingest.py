@@ -9,11 +9,11 @@ import pytest
 from litestar.testing import TestClient
 
 from ingest_service.app import create_app
-from ingest_service.lifecycle.cli import main
-from ingest_service.lifecycle.stores import RawStores
 from ingest_service.settings import SecuritySettings, Settings, StorageSettings
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import RAW_EVENT_COLUMN_NAMES
-from tests.privacy.mentions import parquet_mentions
+from orchestration.lifecycle.cli import main
+from tests.support.mentions import parquet_mentions
 
 SECRET = "test-secret-for-privacy-tests-only-32b"
 

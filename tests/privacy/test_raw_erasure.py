@@ -8,12 +8,13 @@ import duckdb
 import psycopg
 import pytest
 
-from ingest_service.lifecycle.erasure import erase_user
-from ingest_service.lifecycle.stores import LifecycleError, RawStores
-from ingest_service.lifecycle.warehouse import WarehouseLocation
 from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
-from tests.privacy.raw_events import raw_event
+from ingest_service.upkeep.errors import LifecycleError
+from orchestration.lifecycle.erasure import erase_user
+from orchestration.warehouse import WarehouseTarget
+from tests.support.events import raw_event
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -47,7 +48,7 @@ def _privacy_actions(stores: RawStores) -> list[tuple[str, str]]:
 @pytest.mark.postgres
 def test_erasure_removes_the_users_rows_from_both_stores_and_is_idempotent(tmp_path, postgres_url):
     stores = RawStores(database_url=postgres_url, data_dir=tmp_path)
-    warehouse = WarehouseLocation.from_env(tmp_path, postgres_url, env={})
+    warehouse = WarehouseTarget.from_env({"DATA_DIR": str(tmp_path), "DATABASE_URL": postgres_url})
     # the same user in a mixed file and a file of their own, plus files without them
     mixed = _rows("erase-me", 2, "s-a") + _rows("keep-me", 2, "s-b") + _rows(None, 1, "s-a")
     only_user = _rows("erase-me", 3, "s-c")
@@ -82,7 +83,7 @@ def test_erasure_removes_the_users_rows_from_both_stores_and_is_idempotent(tmp_p
 
 def test_erasure_of_an_unknown_user_changes_nothing_and_a_bad_id_is_refused(tmp_path):
     stores = RawStores(database_url=None, data_dir=tmp_path)
-    warehouse = WarehouseLocation.from_env(tmp_path, None, env={})
+    warehouse = WarehouseTarget.from_env({"DATA_DIR": str(tmp_path)})
     rows = _rows("someone", 3, "s-1")
     append_rows_parquet(stores.events_dir, rows)
 
@@ -102,7 +103,7 @@ def test_a_busy_warehouse_fails_the_rebuild_with_what_to_do(tmp_path, monkeypatc
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
     stores = RawStores(database_url=None, data_dir=tmp_path)
     append_rows_parquet(stores.events_dir, _rows("busy-user", 2, "s-1"))
-    warehouse = WarehouseLocation.from_env(tmp_path, None, env={})
+    warehouse = WarehouseTarget.from_env({"DATA_DIR": str(tmp_path)})
     # this process holds DuckDB's write lock, as a running dbt or Dagster process would
     with duckdb.connect(str(warehouse.duckdb_path)), pytest.raises(LifecycleError) as failure:
         erase_user(stores, warehouse, "busy-user")
@@ -113,5 +114,5 @@ def test_a_busy_warehouse_fails_the_rebuild_with_what_to_do(tmp_path, monkeypatc
     assert "Traceback" not in message
     # the raw half is done and logged, so re-running only has the rebuild left to do
     assert _embedded_ids(stores) == set()
-    logged = duckdb.sql(f"select user_id, action from read_parquet('{stores.privacy_log_dir}/*.parquet')")
+    logged = duckdb.sql(f"select user_id, action from read_parquet('{stores.privacy_dir}/*.parquet')")
     assert logged.fetchall() == [("busy-user", "erase")]

@@ -8,12 +8,12 @@ import duckdb
 import psycopg
 import pytest
 
-from ingest_service.lifecycle import retention
-from ingest_service.lifecycle.retention import apply_retention
-from ingest_service.lifecycle.stores import RawStores
 from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
+from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
-from tests.privacy.raw_events import raw_event
+from ingest_service.upkeep import retention
+from ingest_service.upkeep.retention import apply_retention
+from tests.support.events import raw_event
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 #: 90 days before NOW, written out rather than computed by the code under test
@@ -99,7 +99,7 @@ def test_postgres_store_loses_only_old_rows(tmp_path, postgres_url, monkeypatch)
 
 
 def test_bad_retention_days_is_a_clear_error(tmp_path):
-    from ingest_service.lifecycle.stores import LifecycleError
+    from ingest_service.upkeep.errors import LifecycleError
 
     with pytest.raises(LifecycleError, match="at least 1"):
         apply_retention(RawStores(database_url=None, data_dir=tmp_path), days=0, now=NOW)

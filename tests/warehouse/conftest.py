@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.warehouse.dbt_harness import Warehouse
+from tests.support.warehouse_harness import Warehouse
 
 
 @pytest.fixture(scope="session")

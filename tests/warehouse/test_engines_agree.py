@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse.dbt_harness import SEEDS_DIR, Warehouse
-from tests.warehouse.mart_comparison import assert_marts_equal
-from tests.warehouse.random_streams import random_stream
-from tests.warehouse.reference_marts import build_marts, load_catalog
-from tests.warehouse.test_incremental_invariant import ANCHOR, HOUSES, PERFUMES
-from tests.warehouse.test_reference_by_hand import AS_OF, EXPECTED, fixture_events, fixture_privacy
+from tests.support.hand_fixture import AS_OF, EXPECTED, fixture_events, fixture_privacy
+from tests.support.mart_comparison import assert_marts_equal
+from tests.support.random_streams import random_stream
+from tests.support.reference_marts import build_marts, load_catalog
+from tests.support.warehouse_harness import SEEDS_DIR, Warehouse
 
 
 @pytest.mark.slow
@@ -24,7 +23,7 @@ def test_hand_computed_fixture_on_postgres(tmp_path: Path, postgres_url: str) ->
     warehouse = Warehouse(tmp_path, target="prod", postgres_url=postgres_url)
     warehouse.append_privacy(fixture_privacy())
     warehouse.append_events(fixture_events())
-    warehouse.build(AS_OF)
+    warehouse.build(AS_OF, command="build")  # with the project's data and unit tests
     assert_marts_equal(EXPECTED, warehouse.read_marts(), context="dbt on PostgreSQL vs hand-computed: ")
 
 
@@ -38,7 +37,7 @@ ENGINE_SEEDS = range(*map(int, os.environ.get("WAREHOUSE_ENGINE_SEEDS", "101:102
 def test_random_stream_gives_the_same_marts_on_duckdb_and_postgres(
     seed: int, tmp_path: Path, make_postgres_database: Callable[[str], str], parsed_duckdb_project: Warehouse
 ) -> None:
-    runs = random_stream(seed, PERFUMES, HOUSES, ANCHOR, advancing_as_of=seed % 2 == 1, events=200)
+    runs = random_stream(seed, advancing_as_of=seed % 2 == 1, events=200)
     duckdb_warehouse = parsed_duckdb_project.fresh(tmp_path / "duckdb")
     postgres_warehouse = Warehouse(
         tmp_path / "postgres", target="prod", postgres_url=make_postgres_database("engines")

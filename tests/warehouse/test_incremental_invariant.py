@@ -5,63 +5,62 @@ same events with the same as_of, and both equal the reference implementation of 
 Each seed is one case: the runs are applied one by one (raw rows appended, then `dbt run`), the
 marts are checked against the reference after every run, and after the last run a
 `--full-refresh` must give the same tables. Even seeds keep as_of fixed; odd seeds advance it to
-the arrival time of each run's last row, like scheduled runs with as_of unset.
+the arrival time of each run's last row, like scheduled runs with as_of unset. Further cases add
+erasures between runs, the behaviour-bot rule switched on (sessions flip in and out of it), as_of
+moving backwards, and the same on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.warehouse.dbt_harness import SEEDS_DIR, Warehouse
-from tests.warehouse.event_factory import privacy_row, raw_event, utc
-from tests.warehouse.mart_comparison import assert_marts_equal
-from tests.warehouse.random_streams import Run, random_stream
-from tests.warehouse.reference_marts import build_marts, load_catalog
+from tests.support.events import privacy_row, raw_event, utc
+from tests.support.mart_comparison import assert_marts_equal
+from tests.support.random_streams import ANCHOR, PROPERTY_SEEDS, Run, apply_run, random_stream
+from tests.support.reference_marts import BehaviourBotRule, build_marts, load_catalog
+from tests.support.warehouse_harness import SEEDS_DIR, Warehouse
 
-ANCHOR = utc("2026-05-01 12:00")
-#: catalog perfumes (two share a house, notes overlap) and ids the catalog does not know
-PERFUMES = ["p0001", "p0002", "p0003", "p0006", "p0010", "p-unknown"]
-HOUSES = ["h004", "h018", "h021", "h-unknown"]
-#: 5 seeds keep this file near 2 minutes on 2 cores; a soak run widens the search, e.g.
-#: `WAREHOUSE_PROPERTY_SEEDS=100:140 pytest tests/warehouse/test_incremental_invariant.py`
-SEEDS = range(*map(int, os.environ.get("WAREHOUSE_PROPERTY_SEEDS", "0:5").split(":")))
+#: low enough that sessions of the random streams trip it, and stop tripping it on erasure
+BOT_RULE = BehaviourBotRule(min_events=4, window_seconds=2 * 3600)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", PROPERTY_SEEDS)
 def test_incremental_runs_equal_full_refresh_and_reference(
     seed: int, tmp_path: Path, parsed_duckdb_project: Warehouse
 ) -> None:
-    runs = random_stream(seed, PERFUMES, HOUSES, ANCHOR, advancing_as_of=seed % 2 == 1)
+    runs = random_stream(seed, advancing_as_of=seed % 2 == 1)
     failures = _run_scenario(parsed_duckdb_project.fresh(tmp_path), runs)
     assert not failures, f"seed {seed}:\n" + "\n\n".join(failures)
 
 
-def _run_scenario(warehouse: Warehouse, runs: list[Run]) -> list[str]:
+def _run_scenario(
+    warehouse: Warehouse, runs: list[Run], behaviour_bots: BehaviourBotRule | None = None
+) -> list[str]:
     """Apply `runs`; check the marts against the reference after each, and against a full refresh."""
     catalog = load_catalog(SEEDS_DIR)
+    dbt_vars = behaviour_bots.dbt_vars() if behaviour_bots else None
     events: list[dict] = []
     privacy: list[dict] = []
     failures: list[str] = []
     incremental: dict = {}
     for number, run in enumerate(runs, start=1):
-        warehouse.append_privacy(run.privacy)
-        warehouse.append_events(run.events)
-        events += run.events
-        privacy += run.privacy
-        warehouse.build(run.as_of)
+        apply_run(warehouse, run, events, privacy)
+        warehouse.build(run.as_of, extra_vars=dbt_vars)
         incremental = warehouse.read_marts()
-        expected = build_marts(events, privacy, catalog, run.as_of)
+        expected = build_marts(events, privacy, catalog, run.as_of, behaviour_bots)
         try:
             assert_marts_equal(
                 expected, incremental, context=f"run {number}/{len(runs)}, incremental vs reference: "
             )
         except AssertionError as error:
             failures.append(str(error))
-    warehouse.build(runs[-1].as_of, full_refresh=True)
+    warehouse.build(runs[-1].as_of, full_refresh=True, extra_vars=dbt_vars)
     try:
         assert_marts_equal(incremental, warehouse.read_marts(), context="full refresh vs incremental: ")
     except AssertionError as error:
@@ -135,4 +134,41 @@ def test_opt_out_and_back_in_without_new_events(tmp_path: Path, parsed_duckdb_pr
         ),
     ]
     failures = _run_scenario(parsed_duckdb_project.fresh(tmp_path), runs)
+    assert not failures, "\n\n".join(failures)
+
+
+def _erasing_stream_with_as_of_backwards(seed: int) -> list[Run]:
+    """A stream with erasures, advancing as_of, and one run that goes back 3 hours (a backfill)."""
+    runs = random_stream(seed, advancing_as_of=True, erasures=True)
+    middle = len(runs) // 2
+    runs[middle] = replace(runs[middle], as_of=runs[middle - 1].as_of - timedelta(hours=3))
+    return runs
+
+
+def _flagged_somewhere(runs: list[Run]) -> bool:
+    """The bot rule must really flip something in the stream, or the case tests nothing."""
+    events = [row for run in runs for row in run.events if not row["is_bot"]]
+    return bool(BOT_RULE.flagged_sessions(events))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22])
+def test_erasures_bot_flips_and_as_of_backwards(
+    seed: int, tmp_path: Path, parsed_duckdb_project: Warehouse
+) -> None:
+    runs = _erasing_stream_with_as_of_backwards(seed)
+    assert any(run.erasures for run in runs) and _flagged_somewhere(runs)
+    failures = _run_scenario(parsed_duckdb_project.fresh(tmp_path), runs, BOT_RULE)
+    assert not failures, f"seed {seed}:\n" + "\n\n".join(failures)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_erasures_bot_flips_and_as_of_backwards_on_postgres(
+    tmp_path: Path, make_postgres_database: Callable[[str], str]
+) -> None:
+    runs = _erasing_stream_with_as_of_backwards(27)
+    assert any(run.erasures for run in runs) and _flagged_somewhere(runs)
+    warehouse = Warehouse(tmp_path, target="prod", postgres_url=make_postgres_database("invariant"))
+    failures = _run_scenario(warehouse, runs, BOT_RULE)
     assert not failures, "\n\n".join(failures)

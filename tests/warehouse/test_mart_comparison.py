@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.warehouse.mart_comparison import assert_marts_equal, values_equal
+from tests.support.mart_comparison import assert_marts_equal, values_equal
 
 ROW = {
     "post_id": "post-1",

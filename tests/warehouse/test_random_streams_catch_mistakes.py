@@ -11,18 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.warehouse import reference_marts
-from tests.warehouse.dbt_harness import SEEDS_DIR
-from tests.warehouse.mart_comparison import mart_differences
-from tests.warehouse.random_streams import random_stream
-from tests.warehouse.test_incremental_invariant import ANCHOR, HOUSES, PERFUMES, SEEDS
+from tests.support import reference_marts
+from tests.support.mart_comparison import mart_differences
+from tests.support.random_streams import PROPERTY_SEEDS, random_stream
+from tests.support.warehouse_harness import SEEDS_DIR
 
 
 def _all_marts_per_run() -> list[dict[str, list[dict[str, Any]]]]:
     catalog = reference_marts.load_catalog(SEEDS_DIR)
     results = []
-    for seed in SEEDS:
-        runs = random_stream(seed, PERFUMES, HOUSES, ANCHOR, advancing_as_of=seed % 2 == 1)
+    for seed in PROPERTY_SEEDS:
+        runs = random_stream(seed, advancing_as_of=seed % 2 == 1)
         events: list[dict] = []
         privacy: list[dict] = []
         for run in runs:
@@ -60,14 +59,14 @@ def test_the_seeds_notice_a_broken_rule(mistake: str, monkeypatch: pytest.Monkey
     correct = _all_marts_per_run()
     name, broken = MISTAKES[mistake]
     monkeypatch.setattr(reference_marts, name, broken)
-    assert _differences(correct, _all_marts_per_run()), f"no seed in {SEEDS} notices: {mistake}"
+    assert _differences(correct, _all_marts_per_run()), f"no seed in {PROPERTY_SEEDS} notices: {mistake}"
 
 
 def test_the_seeds_notice_dedup_keeping_the_latest_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
     correct = _all_marts_per_run()
     original = reference_marts.stage_events
 
-    def keep_latest(raw_rows, privacy_rows, as_of):
+    def keep_latest(raw_rows, privacy_rows, as_of, *rules):
         # the latest received_at wins: keep each id's last delivery, then stage as usual
         rows = list(raw_rows)
         latest_first = sorted(rows, key=lambda row: row["received_at"], reverse=True)
@@ -80,7 +79,9 @@ def test_the_seeds_notice_dedup_keeping_the_latest_delivery(monkeypatch: pytest.
         return original(kept, privacy_rows, as_of)
 
     monkeypatch.setattr(reference_marts, "stage_events", keep_latest)
-    assert _differences(correct, _all_marts_per_run()), f"no seed in {SEEDS} notices: latest delivery wins"
+    assert _differences(correct, _all_marts_per_run()), (
+        f"no seed in {PROPERTY_SEEDS} notices: latest delivery wins"
+    )
 
 
 def test_the_seeds_notice_events_after_as_of_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,6 +91,8 @@ def test_the_seeds_notice_events_after_as_of_kept(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(
         reference_marts,
         "stage_events",
-        lambda raw_rows, privacy_rows, as_of: original(raw_rows, privacy_rows, far_future),
+        lambda raw_rows, privacy_rows, as_of, *rules: original(raw_rows, privacy_rows, far_future, *rules),
     )
-    assert _differences(correct, _all_marts_per_run()), f"no seed in {SEEDS} notices: events after as_of kept"
+    assert _differences(correct, _all_marts_per_run()), (
+        f"no seed in {PROPERTY_SEEDS} notices: events after as_of kept"
+    )

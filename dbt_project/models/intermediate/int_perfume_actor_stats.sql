@@ -44,12 +44,12 @@ listings as (
 {#- events on a perfume and search listings in one stream, so one aggregation builds the pairs #}
 perfume_rows as (
     select actor_id, perfume_id, event_type, duration_ms, value, occurred_at, received_at, event_id,
-        0 as is_listing
+        false as is_listing
     from actor_events
     where perfume_id is not null
     union all
     select actor_id, perfume_id, 'SEARCH_LISTING', cast(null as integer), cast(null as double precision),
-        cast(null as timestamp), cast(null as timestamp), event_id, 1
+        cast(null as timestamp), cast(null as timestamp), event_id, true
     from listings
 ),
 
@@ -67,7 +67,7 @@ combined as (
         coalesce({{ value_at_last('event_type', ['occurred_at', 'received_at', 'event_id'],
             "event_type in ('WISHLIST_ADD', 'WISHLIST_REMOVE')") }} = 'WISHLIST_ADD', false) as is_in_wishlist,
         sum(case when event_type = 'SEARCH_RESULT_CLICKED' then 1 else 0 end) as search_clicks,
-        sum(is_listing) as search_impressions
+        sum(case when is_listing then 1 else 0 end) as search_impressions
     from perfume_rows
     group by actor_id, perfume_id
 ),

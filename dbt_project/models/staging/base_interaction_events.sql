@@ -31,7 +31,7 @@
   'device_type', 'browser', 'os', 'is_bot', 'duration_ms', 'scroll_depth', 'value', 'source',
   'event_data', 'anonymous_id',
 ] -%}
-{%- set privacy = ref('int_user_privacy_states') -%}
+{%- set privacy = ref('base_user_privacy_states') -%}
 {%- set state = last_build() -%}
 
 {%- if state is none %}

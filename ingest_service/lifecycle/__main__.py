@@ -1,5 +1,0 @@
-import sys
-
-from ingest_service.lifecycle.cli import main
-
-sys.exit(main())

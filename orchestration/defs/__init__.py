@@ -1,0 +1,1 @@
+"""The Dagster areas; each exposes `build_defs(settings) -> dagster.Definitions`."""

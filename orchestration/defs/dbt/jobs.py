@@ -1,0 +1,50 @@
+"""The jobs that build the dbt models: the incremental pipeline (the new-events sensor's job) and
+the scheduled selections of seed 004's cron."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import build_dbt_asset_selection
+
+from orchestration.defs.shared_names import INCREMENTAL_JOB_NAME, RAW_EVENTS_KEY
+from orchestration.warehouse import WAREHOUSE_WRITE_TAG
+
+#: (job name, dbt selection, cron, what it is for). The selections include every upstream model,
+#: so each run first brings staging up to date with the new events.
+SCHEDULED_DBT_JOBS = (
+    (
+        "hourly_stats_and_trending",
+        "+perfume_interaction_stats +trending_perfumes",
+        "0 * * * *",
+        "Per-perfume stats and trending, every hour.",
+    ),
+    (
+        "daily_sessions_and_profiles",
+        "+sessions +user_behavior_profile +post_engagement +user_engagement_30d",
+        "0 2 * * *",
+        "Sessions, user profiles and post/user engagement, daily at 02:00 UTC.",
+    ),
+)
+
+
+def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        INCREMENTAL_JOB_NAME,
+        selection=dg.AssetSelection.assets(RAW_EVENTS_KEY) | dg.AssetSelection.assets(dbt_models),
+        description="Every dbt model built incrementally from the events received since the last run.",
+        tags=WAREHOUSE_WRITE_TAG,
+    )
+
+
+def scheduled_jobs(dbt_models: dg.AssetsDefinition) -> dict[str, dg.UnresolvedAssetJobDefinition]:
+    """name → job, for every entry of SCHEDULED_DBT_JOBS."""
+    raw_events = dg.AssetSelection.assets(RAW_EVENTS_KEY)
+    return {
+        name: dg.define_asset_job(
+            name,
+            selection=raw_events | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select),
+            description=description,
+            tags=WAREHOUSE_WRITE_TAG,
+        )
+        for name, dbt_select, _, description in SCHEDULED_DBT_JOBS
+    }

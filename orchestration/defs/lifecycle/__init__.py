@@ -1,0 +1,31 @@
+"""The lifecycle area: compaction (hourly), retention (daily), export, erasure and opt-out/opt-in jobs."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.lifecycle.jobs import (
+    raw_events_compaction,
+    raw_events_retention,
+    user_data_export,
+    user_erasure,
+    user_privacy_request,
+)
+from orchestration.defs.lifecycle.schedules import (
+    raw_events_compaction_schedule,
+    raw_events_retention_schedule,
+)
+from orchestration.settings import OrchestrationSettings
+
+
+def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG001 - one interface
+    return dg.Definitions(
+        jobs=[
+            raw_events_compaction,
+            raw_events_retention,
+            user_data_export,
+            user_erasure,
+            user_privacy_request,
+        ],
+        schedules=[raw_events_compaction_schedule, raw_events_retention_schedule],
+    )

@@ -1,0 +1,16 @@
+"""The reports area: the weekly KPI report asset and its Sunday 00:00 schedule (seed 004's cron)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.reports.assets import weekly_report
+from orchestration.defs.reports.jobs import weekly_report_job
+from orchestration.defs.reports.schedules import weekly_report_schedule
+from orchestration.settings import OrchestrationSettings
+
+
+def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG001 - one interface
+    return dg.Definitions(
+        assets=[weekly_report], jobs=[weekly_report_job], schedules=[weekly_report_schedule]
+    )
