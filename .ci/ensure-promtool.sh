@@ -9,5 +9,12 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "promtool: installing Debian's prometheus package"
+# only promtool is wanted: keep the package's postinst from starting a Prometheus server
+policy=/usr/sbin/policy-rc.d
+made_policy=no
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && made_policy=yes
+fi
+trap '[ "$made_policy" = yes ] && rm -f "$policy"; true' EXIT
 apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 command -v promtool >/dev/null || { echo "promtool: still missing after the install" >&2; exit 1; }

@@ -23,6 +23,7 @@ import hashlib
 import math
 import mmap
 import os
+import re
 import struct
 import tempfile
 import time
@@ -68,6 +69,24 @@ class KeyBudget:
     events: Budget
 
 
+_TABLE_PREFIX = "ingest-rate-limits-"
+_TABLE_NAME = re.compile(rf"^{_TABLE_PREFIX}(\d+)-.+\.bin$")
+
+
+def _remove_tables_of_dead_supervisors(directory: str) -> None:
+    """A SIGKILLed supervisor cannot remove its table: the next one to start does (by the pid in the name)."""
+    for name in os.listdir(directory):
+        match = _TABLE_NAME.match(name)
+        if not match:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            Path(directory, name).unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, another user's
+
+
 @dataclass(frozen=True, slots=True)
 class SharedTable:
     """Where a supervisor's bucket table lives, handed to its workers."""
@@ -78,7 +97,8 @@ class SharedTable:
     @classmethod
     def create(cls) -> SharedTable:
         directory = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
-        fd, path = tempfile.mkstemp(prefix="ingest-rate-limits-", suffix=".bin", dir=directory)
+        _remove_tables_of_dead_supervisors(directory)
+        fd, path = tempfile.mkstemp(prefix=f"{_TABLE_PREFIX}{os.getpid()}-", suffix=".bin", dir=directory)
         try:
             os.ftruncate(fd, SLOTS * _SLOT.size)
         finally:

@@ -6,9 +6,11 @@ For each mode the service runs as a process (`python -m ingest_service`; Postgre
 database of `TEST_POSTGRES_ADMIN_URL`'s server, dropped afterwards), schemathesis runs its
 coverage and fuzzing phases with the checks not_a_server_error, status_code_conformance,
 content_type_conformance, response_schema_conformance and response_headers_conformance, with a
-Bearer token so `/api/track` is reachable. Negative-data rejection is not checked: a batch with a
-bad item is a 200 with per-event errors by contract. Prints schemathesis' progress, then per mode
-the cases, the failures by check, and the events stored and rejected; exits 1 on any failure.
+Bearer token so `/api/track` is reachable; the privacy endpoints in a run of their own, for
+another user (an opt-out of the first would make the service drop all of its later events).
+Negative-data rejection is not checked: a batch with a bad item is a 200 with per-event errors by
+contract. Prints schemathesis' progress, then per mode the cases, the failures by check, and the
+events stored and rejected; exits 1 on any failure.
 """
 
 from __future__ import annotations
@@ -55,6 +57,50 @@ def _stored_counts(database_url: str | None, data_dir: Path) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+PRIVACY_PATHS = "^/api/privacy/"
+
+
+def _schemathesis(
+    base_url: str, part: str, user: str, cases_per_operation: int, seed: int, work_dir: Path, mode: str
+) -> dict:
+    """One schemathesis run over the ingest operations or the privacy ones; returns its JSON report."""
+    token = jwt.encode({"sub": user}, JWT_SECRET, algorithm="HS256")
+    report = work_dir / f"report-{mode}-{part}.json"
+    paths = ("--include-path-regex" if part == "privacy" else "--exclude-path-regex", PRIVACY_PATHS)
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        f"{base_url}/schema/openapi.json",
+        *paths,
+        "--checks",
+        ",".join(CHECKS),
+        "--phases",
+        "coverage,fuzzing",
+        "--max-examples",
+        str(cases_per_operation),
+        "--seed",
+        str(seed),
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--no-color",
+    ]
+    print(
+        f"==> {mode}, {part} endpoints: {cases_per_operation} fuzzing cases per operation + coverage",
+        flush=True,
+    )
+    subprocess.run(
+        command,
+        cwd=work_dir,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.benchmarks.fuzz_hooks", "PYTHONPATH": str(REPO_ROOT)},
+        check=False,
+    )
+    return json.loads(report.read_text())
+
+
 def fuzz_mode(mode: str, cases_per_operation: int, seed: int, work_dir: Path) -> dict:
     database_url = None
     database = f"fuzz_ingest_{uuid.uuid4().hex[:8]}"
@@ -74,45 +120,14 @@ def fuzz_mode(mode: str, cases_per_operation: int, seed: int, work_dir: Path) ->
         if database_url:
             env["DATABASE_URL"] = database_url
         server = start(**env)
-        token = jwt.encode({"sub": "fuzz-user"}, JWT_SECRET, algorithm="HS256")
-        report = work_dir / f"report-{mode}.json"
-        command = [
-            str(Path(sys.executable).with_name("schemathesis")),
-            "run",
-            f"{server.base_url}/schema/openapi.json",
-            "--checks",
-            ",".join(CHECKS),
-            "--phases",
-            "coverage,fuzzing",
-            "--max-examples",
-            str(cases_per_operation),
-            "--seed",
-            str(seed),
-            "--header",
-            f"Authorization: Bearer {token}",
-            "--report",
-            "json",
-            "--report-json-path",
-            str(report),
-            "--no-color",
-        ]
-        print(
-            f"==> {mode}: schemathesis, {cases_per_operation} fuzzing cases per operation (plus coverage)",
-            flush=True,
-        )
         started = time.monotonic()
-        subprocess.run(
-            command,
-            cwd=work_dir,
-            env={
-                **os.environ,
-                "SCHEMATHESIS_HOOKS": "tests.benchmarks.fuzz_hooks",
-                "PYTHONPATH": str(REPO_ROOT),
-            },
-            check=False,
-        )
+        # the privacy endpoints get their own user: an opt-out of the ingest pass's user would make
+        # the service drop (by contract) every later event of it, and nothing would be stored
+        results = [
+            _schemathesis(server.base_url, part, user, cases_per_operation, seed, work_dir, mode)
+            for part, user in (("ingest", "fuzz-user"), ("privacy", "fuzz-privacy-user"))
+        ]
         elapsed = time.monotonic() - started
-        result = json.loads(report.read_text())
         events, rejected = _stored_counts(database_url, data_dir)
         assert "Traceback" not in server.log(), server.log()
     finally:
@@ -120,13 +135,14 @@ def fuzz_mode(mode: str, cases_per_operation: int, seed: int, work_dir: Path) ->
         if database_url:
             with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'drop database if exists "{database}" with (force)')
-    by_check = Counter(failure.get("check", failure.get("name", "?")) for failure in result["failures"])
+    failures = [failure for result in results for failure in result["failures"]]
+    by_check = Counter(failure.get("check", failure.get("name", "?")) for failure in failures)
     return {
         "mode": mode,
-        "cases": result["test_cases"]["generated"],
-        "cases_with_failures": result["test_cases"]["with_failures"],
+        "cases": sum(result["test_cases"]["generated"] for result in results),
+        "cases_with_failures": sum(result["test_cases"]["with_failures"] for result in results),
         "failures_by_check": dict(by_check),
-        "errors": len(result["errors"]),
+        "errors": sum(len(result["errors"]) for result in results),
         "events_stored": events,
         "events_rejected_kept": rejected,
         "seconds": round(elapsed, 1),

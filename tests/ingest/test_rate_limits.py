@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from ingest_service.rate_limit import BucketTable, Budget, KeyBudget, SharedTable
 from tests.ingest.conftest import API_KEY, bearer
 
 PAGE = {"eventType": "PAGE_VIEW", "path": "/"}
@@ -125,3 +126,28 @@ def test_the_limits_hold_across_worker_processes(start_server, tmp_path):
     # with a budget per worker, about 20 would pass; the refill adds at most one in this test's time
     assert statuses.count(200) in (10, 11), statuses
     assert set(statuses) == {200, 429}
+
+
+def test_a_refused_request_charges_nothing_and_buckets_refill():
+    table = BucketTable()
+    session = KeyBudget("session", Budget(60, 2), Budget(0, 1))  # 1 request/s, 2 at once; events off
+    address = KeyBudget("address", Budget(60, 1), Budget(0, 1))
+
+    assert table.charge([(session, "s", 1), (address, "a", 1)], now=100.0) == 0
+    assert table.charge([(session, "s", 1), (address, "a", 1)], now=100.0) == 1  # the address is empty
+    assert table.charge([(session, "s", 1)], now=100.0) == 0  # so the session was not charged
+    assert table.charge([(session, "s", 1)], now=100.0) == 1
+    assert table.charge([(session, "s", 1)], now=101.0) == 0  # one token a second
+
+
+def test_two_processes_mapping_one_shared_table_see_each_others_charges():
+    shared = SharedTable.create()
+    try:
+        first, second = BucketTable(shared), BucketTable(shared)
+        budget = KeyBudget("user", Budget(60, 3), Budget(0, 1))
+
+        outcomes = [table.charge([(budget, "anna", 1)], now=5.0) for table in (first, second, first, second)]
+
+        assert outcomes == [0, 0, 0, 1]
+    finally:
+        shared.remove()

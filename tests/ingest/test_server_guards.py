@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -121,5 +122,9 @@ def test_workers_die_with_a_sigkilled_supervisor_and_a_restart_works(start_serve
         assert time.monotonic() < deadline, "orphan workers kept serving the port"
         time.sleep(0.1)
 
+    killed_tables = list(Path("/dev/shm").glob(f"ingest-rate-limits-{server.process.pid}-*.bin"))
+    assert killed_tables, "the killed supervisor's rate-limit table is left behind..."
+
     restarted = start_server(DATA_DIR=data_dir, INGEST_WORKERS="2", INGEST_PORT=str(port))
     assert httpx.get(f"{restarted.base_url}/healthz", timeout=5).status_code == 200
+    assert not any(path.exists() for path in killed_tables), "...until the next supervisor starts"
