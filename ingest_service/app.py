@@ -36,6 +36,13 @@ from ingest_service.payloads import (
     SingleEventRejected,
     TrackResult,
 )
+from ingest_service.sdk_assets import (
+    JAVASCRIPT,
+    SDK_DECLARATION_PATHS,
+    SDK_MODULE_PATHS,
+    etag_matches,
+    load_sdk_assets,
+)
 from ingest_service.settings import Settings
 from ingest_service.storage.sinks import make_sink
 
@@ -43,6 +50,10 @@ logger = logging.getLogger("ingest_service")
 
 SESSION_COOKIE = "sid"
 SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends after 30 idle minutes
+#: SPEC §10: the anonymous id in a first-party cookie set by the server (readable by the SDK), which
+#: outlives script-written storage in browsers that purge that after a week without a visit
+ANONYMOUS_ID_COOKIE = "aid"
+ANONYMOUS_ID_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
 _ERROR_RESPONSES = {
     400: ResponseSpec(data_container=ErrorBody, description="Invalid request body"),
@@ -74,17 +85,31 @@ def _service(request: Request) -> IngestService:
     return request.app.state.ingest
 
 
-def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_code: int = 200) -> Response:
+def _first_party_cookie(key: str, value: str, max_age_s: int, *, script_readable: bool) -> Cookie:
+    """`sid` and `aid` share their scope: the whole site, sent on top-level navigations (Lax)."""
+    return Cookie(
+        key=key, value=value, max_age=max_age_s, path="/", httponly=not script_readable, samesite="lax"
+    )
+
+
+def _respond(
+    reply_payload: msgspec.Struct,
+    session_cookie: str | None,
+    status_code: int = 200,
+    anonymous_id: str | None = None,
+) -> Response:
     cookies = []
     if session_cookie:
         cookies.append(
-            Cookie(
-                key=SESSION_COOKIE,
-                value=session_cookie,
-                max_age=SESSION_COOKIE_MAX_AGE_S,
-                path="/",
-                httponly=True,
-                samesite="lax",
+            _first_party_cookie(
+                SESSION_COOKIE, session_cookie, SESSION_COOKIE_MAX_AGE_S, script_readable=False
+            )
+        )
+    if anonymous_id:
+        # script-readable: the SDK falls back to it when the browser purged its storage
+        cookies.append(
+            _first_party_cookie(
+                ANONYMOUS_ID_COOKIE, anonymous_id, ANONYMOUS_ID_COOKIE_MAX_AGE_S, script_readable=True
             )
         )
     return Response(
@@ -111,7 +136,7 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
 )
 async def analytics(request: Request) -> Response:
     reply = await _service(request).analytics(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(reply.payload, reply.session_cookie, anonymous_id=reply.anonymous_id)
 
 
 @post(
@@ -125,7 +150,7 @@ async def analytics(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     reply = await _service(request).track(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(reply.payload, reply.session_cookie, anonymous_id=reply.anonymous_id)
 
 
 @post(
@@ -152,6 +177,51 @@ async def opt_out(request: Request) -> Response:
 async def opt_in(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
     return _respond(reply.payload, None)
+
+
+_SDK_DESCRIPTION = (
+    "Served with a strong `ETag` (a matching `If-None-Match` answers 304) and `Cache-Control`; "
+    "cross-origin imports work from the origins in `INGEST_CORS_ORIGINS`. Also installable with npm "
+    "from `ingest_service/sdk`."
+)
+
+
+def _sdk_responses(media_type: str) -> dict[int, ResponseSpec]:
+    return {
+        200: ResponseSpec(
+            data_container=str, media_type=media_type, generate_examples=False, description="The file"
+        ),
+        304: ResponseSpec(data_container=None, description="Not modified: If-None-Match matched the ETag"),
+    }
+
+
+def _sdk_file(request: Request) -> Response:
+    asset = request.app.state.sdk_assets[request.url.path.rsplit("/", 1)[-1]]
+    if etag_matches(request.headers.get("if-none-match"), asset.etag):
+        return Response(b"", status_code=304, headers=asset.headers)
+    return Response(asset.body, media_type=asset.media_type, headers=asset.headers)
+
+
+@get(
+    SDK_MODULE_PATHS,
+    summary="The browser SDK (SPEC §10): analytics.js and its React bindings, as ES modules",
+    description=_SDK_DESCRIPTION,
+    responses=_sdk_responses(JAVASCRIPT),
+    tags=["sdk"],
+)
+async def sdk_module(request: Request) -> Response:
+    return _sdk_file(request)
+
+
+@get(
+    SDK_DECLARATION_PATHS,
+    summary="TypeScript declarations of the browser SDK",
+    description=_SDK_DESCRIPTION,
+    responses=_sdk_responses("application/typescript"),
+    tags=["sdk"],
+)
+async def sdk_declarations(request: Request) -> Response:
+    return _sdk_file(request)
 
 
 @get("/healthz", summary="The process is up", tags=["operations"])
@@ -221,11 +291,22 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             allow_methods=["POST", "GET", "OPTIONS"],
             allow_headers=["content-type", "authorization"],
             allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
+            expose_headers=["Retry-After"],  # the SDK waits as long as a 429/503 asks
             max_age=600,
         )
 
     app = Litestar(
-        route_handlers=[analytics, track, opt_out, opt_in, healthz, readyz, metrics],
+        route_handlers=[
+            analytics,
+            track,
+            opt_out,
+            opt_in,
+            sdk_module,
+            sdk_declarations,
+            healthz,
+            readyz,
+            metrics,
+        ],
         lifespan=[store_lifespan],
         exception_handlers=exception_handlers(),
         cors_config=cors,
@@ -235,6 +316,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     )
     # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
     app.asgi_handler = metrics_middleware(app_metrics)(app.asgi_handler)
+    app.state.sdk_assets = load_sdk_assets()
     return app
 
 

@@ -60,6 +60,8 @@ class Reply:
     payload: msgspec.Struct
     session_cookie: str | None = None
     """A session id to (re)set as the `sid` cookie."""
+    anonymous_id: str | None = None
+    """The anonymous id to (re)set as the `aid` cookie (SPEC §10): the request's latest one."""
 
 
 def _check_media_type(content_type: str | None) -> None:
@@ -151,9 +153,15 @@ class IngestService:
         await self.writer.submit(rows)  # raises StorageUnavailable → 503, nothing counted
         self.metrics.events_accepted.labels(endpoint).inc(len(rows))
 
-    def _reply(self, payload: msgspec.Struct, ctx: RequestContext) -> Reply:
+    def _reply(self, payload: msgspec.Struct, ctx: RequestContext, rows: list[Row]) -> Reply:
         # set the cookie we generated; refresh the one sent so an active session keeps its id
-        return Reply(payload, session_cookie=ctx.generated_session_id or ctx.cookie_session_id)
+        return Reply(
+            payload,
+            session_cookie=ctx.generated_session_id or ctx.cookie_session_id,
+            anonymous_id=next(
+                (row["anonymous_id"] for row in reversed(rows) if row.get("anonymous_id")), None
+            ),
+        )
 
     # --- POST /api/analytics ----------------------------------------------------------------
 
@@ -174,7 +182,7 @@ class IngestService:
             labels = [f"events[{index}]" for index in range(len(events))]
             rows, errors, _ = self._normalize(events, labels, ctx, analytics_event_to_row)
             await self._store(rows, "/api/analytics")
-            return self._reply(BatchAccepted(success=True, count=len(rows), errors=errors), ctx)
+            return self._reply(BatchAccepted(success=True, count=len(rows), errors=errors), ctx, rows)
         if "events" not in body and "event" in body:
             event = body["event"]
             self._rate_limit(ctx, [event], "sessionId")
@@ -182,7 +190,7 @@ class IngestService:
             if problems:
                 raise SingleEventInvalid(problems)
             await self._store(rows, "/api/analytics")
-            return self._reply(SingleEventAccepted(success=True, eventId=rows[0]["event_id"]), ctx)
+            return self._reply(SingleEventAccepted(success=True, eventId=rows[0]["event_id"]), ctx, rows)
         raise InvalidBody()
 
     # --- POST /api/track --------------------------------------------------------------------
@@ -210,7 +218,7 @@ class IngestService:
         self._rate_limit(ctx, interactions, "session_id")
         rows, errors, _ = self._normalize(interactions, labels, ctx, track_interaction_to_row)
         await self._store(rows, "/api/track")
-        return self._reply(TrackResult(success=not errors, tracked=len(rows), errors=errors), ctx)
+        return self._reply(TrackResult(success=not errors, tracked=len(rows), errors=errors), ctx, rows)
 
     # --- POST /api/privacy/opt-out and opt-in ---------------------------------------------------
 

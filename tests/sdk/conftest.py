@@ -1,0 +1,68 @@
+"""Fixtures of the browser tests: one real ingest service, the test sites, real Chromium.
+
+The service and the browser are started once per session (each test gets a fresh browser context:
+empty storage and cookies, and its own events, told apart by their ids). `site` proxies `/api/*`
+same-origin as a web app would; `cross_site` is another origin that talks to the service directly
+(it is in `INGEST_CORS_ORIGINS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+
+from tests.sdk.chromium import launch_chromium, new_context
+from tests.sdk.ingest_process import IngestProcess
+from tests.sdk.site_server import TestSite
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def cross_site() -> Iterator[TestSite]:
+    site = TestSite(upstream=None).start()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def ingest(tmp_path_factory: pytest.TempPathFactory, cross_site: TestSite) -> Iterator[IngestProcess]:
+    service = IngestProcess(tmp_path_factory.mktemp("sdk-ingest"), INGEST_CORS_ORIGINS=cross_site.origin)
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def _site(ingest: IngestProcess) -> Iterator[TestSite]:
+    site = TestSite(upstream=ingest.url).start()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def site(_site: TestSite, cross_site: TestSite) -> TestSite:
+    """The web app's site (same-origin proxy), with no recorded requests, faults or signed-in user."""
+    _site.reset()
+    cross_site.reset()
+    return _site
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = new_context(browser)
+    yield context
+    context.close()
