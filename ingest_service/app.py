@@ -78,6 +78,7 @@ def _incoming(request: Request, body: bytes) -> IncomingRequest:
         api_key=headers.get("x-api-key"),
         user_agent=headers.get("user-agent"),
         sid_cookie=request.cookies.get(SESSION_COOKIE),
+        content_encoding=headers.get("content-encoding"),
     )
 
 

@@ -6,9 +6,10 @@ everything the contract says about bodies, limits, identities and partial batche
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -22,7 +23,13 @@ from ingest_service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from ingest_service.event_types import MAX_EVENTS_PER_REQUEST, MAX_SESSION_ID, MAX_USER_AGENT, MAX_USER_ID
+from ingest_service.event_types import (
+    MAX_BODY_BYTES,
+    MAX_EVENTS_PER_REQUEST,
+    MAX_SESSION_ID,
+    MAX_USER_AGENT,
+    MAX_USER_ID,
+)
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.identity import Caller, identify
 from ingest_service.metrics import Metrics
@@ -38,11 +45,18 @@ from ingest_service.payloads import (
 from ingest_service.rate_limit import SessionRateLimiter
 from ingest_service.settings import SecuritySettings
 from ingest_service.storage.sinks import Sink
-from ingest_service.validation import RequestContext, Row, analytics_event_to_row, track_interaction_to_row
+from ingest_service.text_rules import is_one_line_text, without_control_characters
+from ingest_service.validation import (
+    RequestContext,
+    Row,
+    analytics_event_to_row,
+    parse_client_time,
+    track_interaction_to_row,
+)
 
 ACCEPTED_MEDIA_TYPES = frozenset({"application/json", "text/plain"})
 
-Normalizer = Callable[[Any, str, RequestContext], tuple[Row | None, list[Problem]]]
+Normalizer = Callable[[Any, int, str, RequestContext], tuple[Row | None, list[Problem]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,7 @@ class IncomingRequest:
     api_key: str | None
     user_agent: str | None
     sid_cookie: str | None
+    content_encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,37 @@ def _check_media_type(content_type: str | None) -> None:
         raise UnsupportedMediaType("Content-Type must be application/json or text/plain")
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _gunzip(body: bytes) -> bytes:
+    """Decompress gzip (or zlib) members, refusing more than MAX_BODY_BYTES of output (zip bombs)."""
+    output = bytearray()
+    while body:
+        decompressor = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, detected
+        try:
+            output += decompressor.decompress(body, MAX_BODY_BYTES + 1 - len(output))
+        except zlib.error:
+            raise InvalidBody() from None
+        if len(output) > MAX_BODY_BYTES:
+            raise PayloadTooLarge("Request body is larger than 1 MiB once decompressed")
+        if not decompressor.eof:  # truncated
+            raise InvalidBody()
+        body = decompressor.unused_data  # a gzip stream may hold several members
+    return bytes(output)
+
+
+def decoded_body(body: bytes, content_encoding: str | None) -> bytes:
+    """The body as JSON bytes: `Content-Encoding: gzip`/`deflate` undone (the 1 MiB limit applies
+    to the decoded body), a leading UTF-8 byte order mark dropped; another encoding is a 415."""
+    for encoding in reversed([part.strip().lower() for part in (content_encoding or "").split(",")]):
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            body = _gunzip(body)
+        elif encoding not in ("", "identity"):
+            raise UnsupportedMediaType("Content-Encoding must be gzip, deflate or identity")
+    return body[len(_UTF8_BOM) :] if body.startswith(_UTF8_BOM) else body
+
+
 def _decode(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
@@ -83,7 +129,7 @@ def _decode_analytics(body: bytes) -> Any:
         typed = msgspec.json.decode(body, type=AnalyticsEventsBody)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return _decode(body)
-    return {"events": typed.events}
+    return {"events": typed.events, "sentAt": typed.sentAt}
 
 
 def _usable_cookie(sid: str | None) -> str | None:
@@ -108,14 +154,32 @@ class IngestService:
 
     # --- shared steps ---------------------------------------------------------------------------
 
-    def _context(self, request: IncomingRequest, caller: Caller) -> RequestContext:
-        user_agent = request.user_agent[:MAX_USER_AGENT] if request.user_agent else None
+    def _context(self, request: IncomingRequest, caller: Caller, body: dict[str, Any]) -> RequestContext:
+        user_agent = None
+        if request.user_agent:  # only read, never the client's data: cleaned rather than refused
+            user_agent = without_control_characters(request.user_agent)[:MAX_USER_AGENT] or None
+        received_at = datetime.now(UTC)
         return RequestContext(
-            received_at=datetime.now(UTC),
+            received_at=received_at,
             caller=caller,
             header_user_agent=user_agent,
             cookie_session_id=_usable_cookie(request.sid_cookie),
+            clock_offset=self._clock_offset(body.get("sentAt"), received_at),
         )
+
+    def _clock_offset(self, sent_at: Any, received_at: datetime) -> timedelta | None:
+        """`received_at − sentAt` (SPEC §1); an unusable `sentAt` is ignored, as PostHog does (Segment
+        does not say), and counted: the events are then taken as the client's clock has them."""
+        if sent_at is None:
+            return None
+        try:
+            sent = parse_client_time(sent_at)
+        except ValueError:  # naive, or not representable in UTC
+            sent = None
+        if sent is None:
+            self.metrics.sent_at_ignored.inc()
+            return None
+        return received_at - sent
 
     def _rate_limit(self, ctx: RequestContext, items: list[Any], session_field: str) -> None:
         if ctx.caller.is_server_client or not self.rate_limiter.enabled:
@@ -140,7 +204,7 @@ class IngestService:
         errors: list[BatchError] = []
         problems: list[Problem] = []
         for index, (item, label) in enumerate(zip(items, labels, strict=True)):
-            row, item_problems = normalize(item, label, ctx)
+            row, item_problems = normalize(item, index, label, ctx)
             if row is not None:
                 rows.append(row)
                 continue
@@ -168,10 +232,10 @@ class IngestService:
     async def analytics(self, request: IncomingRequest) -> Reply:
         _check_media_type(request.content_type)
         caller = identify(request.authorization, request.api_key, self.security)
-        body = _decode_analytics(request.body)
+        body = _decode_analytics(decoded_body(request.body, request.content_encoding))
         if not isinstance(body, dict):
             raise InvalidBody()
-        ctx = self._context(request, caller)
+        ctx = self._context(request, caller, body)
         events = body.get("events")
         if isinstance(events, list):
             if len(events) > MAX_EVENTS_PER_REQUEST:
@@ -200,10 +264,10 @@ class IngestService:
         caller = identify(request.authorization, request.api_key, self.security)
         if not caller.is_identified:
             raise Unauthorized("/api/track needs an identified user: send a Bearer token (or X-Api-Key)")
-        body = _decode(request.body)
+        body = _decode(decoded_body(request.body, request.content_encoding))
         if not isinstance(body, dict):
             raise InvalidBody()
-        ctx = self._context(request, caller)
+        ctx = self._context(request, caller, body)
         interactions = body.get("interactions")
         if isinstance(interactions, list):
             if len(interactions) > MAX_EVENTS_PER_REQUEST:
@@ -225,10 +289,11 @@ class IngestService:
     async def privacy(self, request: IncomingRequest, action: str) -> Reply:
         caller = identify(request.authorization, request.api_key, self.security)
         body = PrivacyRequest()
-        if request.body.strip():
+        raw_body = decoded_body(request.body, request.content_encoding)
+        if raw_body.strip():
             _check_media_type(request.content_type)
             try:
-                body = msgspec.json.decode(request.body, type=PrivacyRequest)
+                body = msgspec.json.decode(raw_body, type=PrivacyRequest)
             except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
                 raise InvalidBody() from None
         user_id = caller.user_id
@@ -238,7 +303,7 @@ class IngestService:
             raise Unauthorized(
                 'a privacy request needs a Bearer token of the user, or X-Api-Key with {"userId": ...}'
             )
-        if len(user_id) > MAX_USER_ID or "\x00" in user_id:
+        if not user_id or len(user_id) > MAX_USER_ID or not is_one_line_text(user_id):
             raise InvalidBody()
         await self.sink.record_privacy_action(user_id, action)
         return Reply(PrivacyResult(success=True, userId=user_id, action=action))

@@ -61,6 +61,11 @@ class Metrics:
             "Accepted events not stored because their user opted out",
             registry=self.registry,
         )
+        self.sent_at_ignored = Counter(
+            "ingest_sent_at_ignored_total",
+            "Requests whose sentAt was unusable, so their timestamps were not skew-corrected",
+            registry=self.registry,
+        )
         self.storage_errors = Counter(
             "ingest_storage_errors_total", "Writes the store could not make durable", registry=self.registry
         )

@@ -26,6 +26,7 @@ from ingest_service.lifecycle.stores import (
     postgres_has_raw_tables,
 )
 from ingest_service.lifecycle.warehouse import WarehouseLocation
+from ingest_service.storage.parquet_files import EMPTY_FILE_NAME
 from ingest_service.storage.raw_schema import PRIVACY_EVENT_COLUMNS, RAW_EVENT_COLUMN_NAMES
 
 EXPORT_FORMAT_VERSION = 1
@@ -71,10 +72,15 @@ def _parquet_rows(directory: Path, columns: list[str], user_id: str) -> list[dic
     files = data_files(directory)
     if not files:
         return []
+    # files written before a column was added lack it: read by name, with the empty file (which
+    # has the current schema) so a column none of the data files has reads as null
+    empty = directory / EMPTY_FILE_NAME
+    if empty.exists():
+        files.append(empty)
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
         cursor = connection.execute(
-            f"select {', '.join(columns)} from read_parquet(?) where user_id = ?",
+            f"select {', '.join(columns)} from read_parquet(?, union_by_name = true) where user_id = ?",
             [[str(path) for path in files], user_id],
         )
         names = [column[0] for column in cursor.description]

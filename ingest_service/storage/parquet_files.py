@@ -42,10 +42,14 @@ def _write_atomically(table: pa.Table, final_path: Path) -> None:
 
 
 def ensure_store(directory: Path, schema: pa.Schema) -> Path:
-    """Create the store directory with its empty schema file; idempotent."""
+    """Create the store directory with its empty schema file; idempotent.
+
+    The empty file always has the current schema (it is rewritten when a column was added), so a
+    `union_by_name` glob over a store whose data files all predate a column still finds it.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     empty = directory / EMPTY_FILE_NAME
-    if not empty.exists():
+    if not empty.exists() or not pq.read_schema(empty).equals(schema):
         _write_atomically(schema.empty_table(), empty)
     return directory
 

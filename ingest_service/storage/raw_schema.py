@@ -38,6 +38,10 @@ RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
     ("source", "text", pa.string(), True),
     # JSON object text in Parquet, jsonb in PostgreSQL
     ("event_data", "jsonb", pa.string(), False),
+    # Added after the first release, so last: a table created before it gets it by `alter table
+    # ... add column` (appended), and both kinds of table then have the same column order. Older
+    # Parquet files lack it; readers use `union_by_name`, which reads it as null there.
+    ("anonymous_id", "text", pa.string(), True),  # a UUID, lower-case canonical text
 )
 
 RAW_EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, *_ in RAW_EVENT_COLUMNS)
@@ -76,6 +80,7 @@ create schema if not exists {RAW_SCHEMA_NAME};
 create table if not exists {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (
     {_column_ddl(RAW_EVENT_COLUMNS)}
 );
+alter table {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} add column if not exists anonymous_id text;
 -- the pipeline reads new events by arrival time; erasure and export look users up
 create index if not exists interaction_events_received_at_idx
     on {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (received_at);

@@ -24,12 +24,13 @@ from typing import Any, Protocol
 
 import psycopg
 import psycopg.errors
+import pyarrow as pa
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ingest_service.errors import RejectedByStore, StorageUnavailable
 from ingest_service.settings import StorageSettings
-from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres_async
-from ingest_service.storage.parquet_files import ensure_store
+from ingest_service.storage.bulk_load import copy_rows_postgres_async, rows_to_arrow
+from ingest_service.storage.parquet_files import ensure_store, write_parquet_atomically
 from ingest_service.storage.privacy_log import (
     INSERT_SQL,
     OPTED_OUT_AMONG_SQL,
@@ -83,8 +84,18 @@ def migrate_postgres(connection: psycopg.Connection) -> None:
 _POSTGRES_DOWN = (psycopg.Error, PoolTimeout, OSError)
 #: how long one background series of reconnection attempts lasts (attempts at 0, 1 and 2 s)
 RECONNECT_SERIES_S = 2.0
-#: errors about the data, not the store: retrying the same rows would fail again
-_POSTGRES_BAD_DATA = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+#: errors about the data, not the store: retrying the same rows would fail again. Validation keeps
+#: such values out; this is the safety net that makes one bad row fail only its own request (the
+#: group-commit writer then writes each request of the group alone). Encoding and formatting
+#: errors are raised while the COPY is formatted, before anything is committed.
+_POSTGRES_BAD_DATA = (
+    psycopg.errors.DataError,
+    psycopg.errors.IntegrityError,
+    UnicodeError,
+    ValueError,
+    TypeError,
+)
+_ARROW_BAD_DATA = (UnicodeError, ValueError, TypeError, pa.ArrowException)
 
 
 class PostgresSink:
@@ -172,6 +183,8 @@ class PostgresSink:
         try:
             async with self._pool.connection() as connection:
                 await connection.execute(INSERT_SQL, (user_id, action, datetime.now(UTC)))
+        except _POSTGRES_BAD_DATA as error:
+            raise RejectedByStore(type(error).__name__) from error
         except _POSTGRES_DOWN as error:
             raise StorageUnavailable(type(error).__name__) from error
 
@@ -209,7 +222,13 @@ class ParquetSink:
     def _append(self, rows: Sequence[Row]) -> int:
         users = _user_ids(rows)
         kept = _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
-        append_rows_parquet(self.events_dir, kept)
+        if not kept:
+            return 0
+        try:
+            table = rows_to_arrow(kept)
+        except _ARROW_BAD_DATA as error:  # before any file is written
+            raise RejectedByStore(type(error).__name__) from error
+        write_parquet_atomically(self.events_dir, table)
         return len(kept)
 
     async def append(self, rows: Sequence[Row]) -> int:
@@ -221,6 +240,8 @@ class ParquetSink:
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         try:
             await asyncio.to_thread(record_privacy_action, self.privacy_dir, user_id, action)
+        except _ARROW_BAD_DATA as error:
+            raise RejectedByStore(type(error).__name__) from error
         except OSError as error:
             raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
 
