@@ -66,3 +66,35 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context = new_context(browser)
     yield context
     context.close()
+
+
+@pytest.fixture
+def make_service(tmp_path, cross_site: TestSite) -> Iterator:
+    """make_service(**env) → a started ingest service of this test's own (stopped at teardown)."""
+    services: list[IngestProcess] = []
+
+    def make(**env: str) -> IngestProcess:
+        service = IngestProcess(
+            tmp_path / f"ingest-{len(services)}", INGEST_CORS_ORIGINS=cross_site.origin, **env
+        )
+        services.append(service)
+        return service.start()
+
+    yield make
+    for service in services:
+        service.stop()
+
+
+@pytest.fixture
+def make_site() -> Iterator:
+    """make_site(upstream) → another web app site (its own origin) proxying to `upstream`."""
+    sites: list[TestSite] = []
+
+    def make(upstream: str | None) -> TestSite:
+        site = TestSite(upstream=upstream).start()
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.close()

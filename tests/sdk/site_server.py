@@ -142,6 +142,8 @@ class TestSite:
                 body = self.rfile.read(length) if length else b""
                 if path.startswith(("/api/", "/sdk/")):
                     self._proxy(path, body)
+                elif path == "/favicon.ico":
+                    self._send(204, b"", {})
                 elif path == "/token":
                     self._send(
                         200,
