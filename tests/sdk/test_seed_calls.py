@@ -66,8 +66,8 @@ SEED_CALLS = [
         {"event_type": "COLLECTION_ADD", "event_category": "COLLECTION", "perfume_id": "perfume-3"},
     ),
     (
-        "analytics.trackRating({perfumeId: 'perfume-3', ratings: {overall: 4, longevity: 5}, timeToComplete: 3200,"
-        " path: '/perfumes/perfume-3/rate'})",
+        "analytics.trackRating({perfumeId: 'perfume-3', ratings: {overall: 4, longevity: 5},"
+        " timeToComplete: 3200, path: '/perfumes/perfume-3/rate'})",
         {
             "event_type": "RATING_COMPLETED",
             "event_category": "RATING",
@@ -86,8 +86,8 @@ SEED_CALLS = [
         },
     ),
     (
-        "analytics.track({eventType: 'HOUSE_VIEW', eventCategory: 'VIEW', path: '/houses/house-1', houseId: 'house-1',"
-        " duration: 2500})",
+        "analytics.track({eventType: 'HOUSE_VIEW', eventCategory: 'VIEW', path: '/houses/house-1',"
+        " houseId: 'house-1', duration: 2500})",
         {"event_type": "HOUSE_VIEW", "event_category": "VIEW", "house_id": "house-1", "duration_ms": 2500},
     ),
     (
