@@ -136,6 +136,16 @@ class IngestProcess:
                 f"{len(wanted - stored)} of {len(wanted)} events never reached the raw store"
             ) from None
 
+    def wait_for_events_where(
+        self, where: str, params: list[Any], count: int = 1, timeout_s: float = 15
+    ) -> list[dict[str, Any]]:
+        """Wait until at least `count` events match `where`; returns the matching rows."""
+        return wait_until(
+            lambda: (rows := self.rows(where, params)) and len(rows) >= count and rows,
+            timeout_s,
+            f"{count} events where {where} {params}",
+        )
+
     def privacy_actions(self) -> list[dict[str, Any]]:
         pattern = str(self.data_dir / "raw" / "user_privacy_events" / "*.parquet")
         connection = duckdb.connect()
