@@ -407,6 +407,7 @@ class AnalyticsClient {
     this.listeners = [];
     this.intervals = [];
     this.releaseTabLock = null;
+    this.claim = null;
     this.lastPageViewPath = null;
     this.referrer = hasWindow ? document.referrer.slice(0, MAX_URL_LENGTH) || undefined : undefined;
     this.restoreHistory = null;
@@ -458,10 +459,13 @@ class AnalyticsClient {
       this.becomeReady();
       return;
     }
-    const tabId = this.tabId;
+    // a claim given up before its lock was granted (shutdown, pagehide, StrictMode's quick
+    // stop and start) must not take the lock later: it would hold it for the page's whole life
+    const claim = {};
+    this.claim = claim;
     locks
-      .request(this.lockName(tabId), () => {
-        if (tabId !== this.tabId || !this.started) return undefined; // gave up before it was granted
+      .request(this.lockName(this.tabId), () => {
+        if (claim !== this.claim || !this.started) return undefined;
         this.becomeReady();
         return new Promise((resolve) => {
           this.releaseTabLock = resolve;
@@ -486,6 +490,7 @@ class AnalyticsClient {
   giveUpQueue() {
     if (this.ready && !navigator.locks) this.storage.set(`hb.${this.tabId}`, 0);
     this.ready = false;
+    this.claim = null;
     this.releaseTabLock?.();
     this.releaseTabLock = null;
   }
@@ -885,7 +890,7 @@ class AnalyticsClient {
     }
     let kept = queue;
     // the origin's storage is full: keep the newest half, then a quarter…, and report the rest
-    while (!this.storage.set(name, kept) && kept.length > 1) kept = kept.slice(Math.floor(kept.length / 2));
+    while (kept.length && !this.storage.set(name, kept)) kept = kept.length > 1 ? kept.slice(Math.floor(kept.length / 2)) : [];
     if (kept !== queue) this.reportDropped(queue.slice(0, queue.length - kept.length), 'storage_full');
   }
 
@@ -1105,7 +1110,9 @@ class AnalyticsClient {
         // stay queued and the next page sends them again (the same eventIds count once)
         const anonymous = chunk.items.filter((item) => !item.needsToken);
         const blob = new Blob([requestBody('analytics', anonymous.map((item) => item.event), sentAt)], { type: 'text/plain' });
-        if (anonymous.length) navigator.sendBeacon(this.urls.analytics, blob);
+        if (anonymous.length && navigator.sendBeacon(this.urls.analytics, blob)) {
+          for (const item of anonymous) this.inflight.add(eventIdOf(item)); // not again at pagehide
+        }
       }
     }
   }
@@ -1127,6 +1134,7 @@ class AnalyticsClient {
     // The page may go to the back/forward cache: release the lock so that another tab or the next
     // page adopts the queue. Events the page's own pagehide handlers track after this one still
     // land in the same key (not in memory), so they are adopted too.
+    this.claim = null;
     this.releaseTabLock?.();
     this.releaseTabLock = null;
     if (!navigator.locks) this.storage.set(`hb.${this.tabId}`, 0);

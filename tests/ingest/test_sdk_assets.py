@@ -113,8 +113,7 @@ def test_aid_cookie_from_track_and_only_from_accepted_events(embedded_ingest):
 
     no_id = embedded_ingest.post("/api/analytics", {"events": [{"eventType": "PAGE_VIEW", "path": "/"}]})
     assert _aid_cookie(no_id) is None
-    refused = embedded_ingest.post(
-        "/api/analytics", {"events": [{"eventType": "PERFUME_VIEW", "path": "/", "anonymousId": ANONYMOUS_ID}]}
-    )
+    no_perfume = {"eventType": "PERFUME_VIEW", "path": "/", "anonymousId": ANONYMOUS_ID}
+    refused = embedded_ingest.post("/api/analytics", {"events": [no_perfume]})
     assert refused.json()["count"] == 0
     assert _aid_cookie(refused) is None
