@@ -4,7 +4,8 @@ in call order, the Bearer user on every event; and the module loaded cross-origi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -210,3 +211,25 @@ def test_a_page_on_an_origin_not_allowed_cannot_import_the_module(context, inges
     page.wait_for_timeout(500)
 
     assert page.evaluate("window.sdkReady === true") is False, "CORS blocks the module for other origins"
+
+
+@pytest.mark.parametrize("skew", [timedelta(hours=-1), timedelta(hours=3)])
+def test_a_wrong_browser_clock_is_corrected_by_sent_at(site, context, ingest, skew):
+    # the page's Date runs `skew` off the real time (timers run normally): every request carries
+    # sentAt from that clock, and the service shifts the events by received_at − sentAt (SPEC §1)
+    context.clock.install(time=datetime.now(UTC) + skew)
+    page = open_sdk_page(context.new_page(), page_url(site, flushInterval=200))
+
+    before = datetime.now(UTC)
+    event_ids = page.evaluate("[analytics.trackPageView('/skewed/1'), analytics.trackPageView('/skewed/2')]")
+    rows = ingest.wait_for_events(event_ids)
+
+    bodies = [
+        json.loads(post.body) for post in site.tracking_requests("/api/analytics") if post.method == "POST"
+    ]
+    sent_at = datetime.fromisoformat(bodies[0]["sentAt"])
+    assert abs(sent_at - (before + skew)) < timedelta(seconds=30), "sentAt is the browser's clock"
+    by_id = {row["event_id"]: row for row in rows}
+    for event_id in event_ids:
+        assert abs(by_id[event_id]["occurred_at"] - before) < timedelta(seconds=5), "corrected to real time"
+    assert by_id[event_ids[0]]["occurred_at"] < by_id[event_ids[1]]["occurred_at"]
