@@ -29,6 +29,7 @@ from ingest_service.openapi_bodies import (
     PRIVACY_OPERATION,
     TRACK_OPERATION,
 )
+from ingest_service.origin_guard import origin_guard
 from ingest_service.payloads import (
     BatchAccepted,
     ErrorBody,
@@ -36,6 +37,7 @@ from ingest_service.payloads import (
     SingleEventRejected,
     TrackResult,
 )
+from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
 from ingest_service.sdk_assets import (
     JAVASCRIPT,
     SDK_DECLARATION_PATHS,
@@ -43,7 +45,7 @@ from ingest_service.sdk_assets import (
     etag_matches,
     load_sdk_assets,
 )
-from ingest_service.settings import Settings
+from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
 
 logger = logging.getLogger("ingest_service")
@@ -69,6 +71,14 @@ _ERROR_RESPONSES = {
 }
 
 
+def _client_address(request: Request) -> str | None:
+    header = request.app.state.client_address_header
+    if header:
+        value = request.headers.get(header, "")
+        return value.rsplit(",", 1)[-1].strip() or None  # the entry our proxy appended
+    return request.client.host if request.client else None
+
+
 def _incoming(request: Request, body: bytes) -> IncomingRequest:
     headers = request.headers
     return IncomingRequest(
@@ -79,6 +89,7 @@ def _incoming(request: Request, body: bytes) -> IncomingRequest:
         user_agent=headers.get("user-agent"),
         sid_cookie=request.cookies.get(SESSION_COOKIE),
         content_encoding=headers.get("content-encoding"),
+        client_address=_client_address(request),
     )
 
 
@@ -86,36 +97,51 @@ def _service(request: Request) -> IngestService:
     return request.app.state.ingest
 
 
-def _first_party_cookie(key: str, value: str, max_age_s: int, *, script_readable: bool) -> Cookie:
-    """`sid` and `aid` share their scope: the whole site, sent on top-level navigations (Lax)."""
+def _first_party_cookie(
+    key: str, value: str, max_age_s: int, settings: SessionCookieSettings, *, script_readable: bool
+) -> Cookie:
+    """`sid` and `aid` share their scope and attributes: the whole site, SameSite/Secure as configured."""
     return Cookie(
-        key=key, value=value, max_age=max_age_s, path="/", httponly=not script_readable, samesite="lax"
+        key=key,
+        value=value,
+        max_age=max_age_s,
+        path="/",
+        httponly=not script_readable,
+        samesite=settings.same_site,
+        secure=settings.is_secure,
     )
 
 
 def _respond(
+    request: Request,
     reply_payload: msgspec.Struct,
     session_cookie: str | None,
-    status_code: int = 200,
     anonymous_id: str | None = None,
 ) -> Response:
+    cookie_settings: SessionCookieSettings = request.app.state.session_cookie
     cookies = []
     if session_cookie:
         cookies.append(
             _first_party_cookie(
-                SESSION_COOKIE, session_cookie, SESSION_COOKIE_MAX_AGE_S, script_readable=False
+                SESSION_COOKIE,
+                session_cookie,
+                SESSION_COOKIE_MAX_AGE_S,
+                cookie_settings,
+                script_readable=False,
             )
         )
     if anonymous_id:
         # script-readable: the SDK falls back to it when the browser purged its storage
         cookies.append(
             _first_party_cookie(
-                ANONYMOUS_ID_COOKIE, anonymous_id, ANONYMOUS_ID_COOKIE_MAX_AGE_S, script_readable=True
+                ANONYMOUS_ID_COOKIE,
+                anonymous_id,
+                ANONYMOUS_ID_COOKIE_MAX_AGE_S,
+                cookie_settings,
+                script_readable=True,
             )
         )
-    return Response(
-        msgspec.json.encode(reply_payload), status_code=status_code, media_type=JSON, cookies=cookies
-    )
+    return Response(msgspec.json.encode(reply_payload), status_code=200, media_type=JSON, cookies=cookies)
 
 
 @post(
@@ -137,7 +163,7 @@ def _respond(
 )
 async def analytics(request: Request) -> Response:
     reply = await _service(request).analytics(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie, anonymous_id=reply.anonymous_id)
+    return _respond(request, reply.payload, reply.session_cookie, reply.anonymous_id)
 
 
 @post(
@@ -151,7 +177,7 @@ async def analytics(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     reply = await _service(request).track(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie, anonymous_id=reply.anonymous_id)
+    return _respond(request, reply.payload, reply.session_cookie, reply.anonymous_id)
 
 
 @post(
@@ -164,7 +190,7 @@ async def track(request: Request) -> Response:
 )
 async def opt_out(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_out")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
 @post(
@@ -177,7 +203,7 @@ async def opt_out(request: Request) -> Response:
 )
 async def opt_in(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
 _SDK_DESCRIPTION = (
@@ -230,10 +256,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Storage is reachable", tags=["operations"])
+@get("/readyz", summary="Storage is reachable and a write can succeed now", tags=["operations"])
 async def readyz(request: Request) -> Response:
-    sink = _service(request).sink
-    if await sink.ready():
+    service = _service(request)
+    sink = service.sink
+    if not service.writer.failing and await sink.ready():
         return Response({"status": "ready", "store": sink.name}, media_type=JSON)
     return Response(
         {"status": "unavailable", "store": sink.name},
@@ -250,10 +277,13 @@ async def metrics(request: Request) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None, *, serving: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, serving: bool = False, shared_rate_limits: SharedTable | None = None
+) -> Litestar:
     """Build the ingest app; `settings` default to `Settings.from_env()`.
 
     `serving=True` (the server entry points) also tunes the garbage collector for this process.
+    `shared_rate_limits`: the bucket table the worker processes of one service share.
     """
     settings = settings or Settings.from_env()
     app_metrics = Metrics()
@@ -275,7 +305,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             max_concurrent_writes=settings.batching.max_concurrent_writes,
         )
         writer.start()
-        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics)
+        limiter = RateLimiter(settings.security, BucketTable(shared_rate_limits))
+        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics, limiter)
         logger.info("ingest service ready, store: %s", sink.name)
         try:
             yield
@@ -288,7 +319,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     cors = None
     if settings.security.cors_origins:
         cors = CORSConfig(
-            allow_origins=list(settings.security.cors_origins),
+            allow_origins=[origin.strip().rstrip("/") for origin in settings.security.cors_origins],
             allow_methods=["POST", "GET", "OPTIONS"],
             allow_headers=["content-type", "authorization"],
             allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
@@ -315,8 +346,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         openapi_config=OpenAPIConfig(title="Interaction ingest service", version="1.0.0"),
         debug=False,
     )
+    app.state.session_cookie = settings.session_cookie
+    app.state.client_address_header = settings.security.client_address_header
     # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
-    app.asgi_handler = metrics_middleware(app_metrics)(app.asgi_handler)
+    handler = app.asgi_handler
+    if settings.security.cors_origins:
+        handler = origin_guard(settings.security.cors_origins, app_metrics)(handler)
+    app.asgi_handler = metrics_middleware(app_metrics)(handler)
     app.state.sdk_assets = load_sdk_assets()
     return app
 
@@ -327,7 +363,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def create_app_from_env() -> Litestar:
-    """Factory for uvicorn's worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
+def create_app_from_env(shared_rate_limits: SharedTable | None = None) -> Litestar:
+    """Factory for worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
     tune_garbage_collector()
-    return create_app(Settings.from_env(), serving=True)
+    return create_app(Settings.from_env(), serving=True, shared_rate_limits=shared_rate_limits)

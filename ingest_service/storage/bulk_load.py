@@ -22,6 +22,9 @@ from ingest_service.storage.raw_schema import (
     RAW_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_TABLE,
     RAW_SCHEMA_NAME,
+    REJECTED_EVENT_COLUMN_NAMES,
+    REJECTED_EVENTS_ARROW_SCHEMA,
+    REJECTED_EVENTS_TABLE,
 )
 
 Row = Mapping[str, Any]
@@ -50,6 +53,10 @@ def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
 
 
 COPY_SQL = f"copy {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
+COPY_REJECTED_SQL = (
+    f"copy {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} ({', '.join(REJECTED_EVENT_COLUMN_NAMES)}) from stdin"
+)
+_REJECTED_COLUMNS = operator.itemgetter(*REJECTED_EVENT_COLUMN_NAMES)
 
 
 _ALL_COLUMNS = operator.itemgetter(*RAW_EVENT_COLUMN_NAMES)
@@ -78,15 +85,33 @@ def copy_rows_postgres(connection: psycopg.Connection, rows: Iterable[Row]) -> i
     return count
 
 
+async def _copy_async(
+    connection: psycopg.AsyncConnection, sql: str, values: Iterable[tuple[Any, ...]]
+) -> int:
+    count = 0
+    async with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row_values in values:
+            await copy.write_row(row_values)
+            count += 1
+    return count
+
+
 async def copy_rows_postgres_async(connection: psycopg.AsyncConnection, rows: Iterable[Row]) -> int:
     """`copy_rows_postgres` for an async connection: the same SQL and the same values.
 
     The ingest service formats rows on its event loop and waits for PostgreSQL without blocking it;
     formatting in a worker thread instead would fight the event loop for the GIL on every request.
     """
-    count = 0
-    async with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
-        for values in _copy_values(rows):
-            await copy.write_row(values)
-            count += 1
-    return count
+    return await _copy_async(connection, COPY_SQL, _copy_values(rows))
+
+
+async def copy_rejected_rows_postgres_async(connection: psycopg.AsyncConnection, rows: Iterable[Row]) -> int:
+    """Rejected events (every column of `REJECTED_EVENT_COLUMNS`) into `raw.rejected_events`."""
+    return await _copy_async(connection, COPY_REJECTED_SQL, map(_REJECTED_COLUMNS, rows))
+
+
+def rejected_rows_to_arrow(rows: Sequence[Row]) -> pa.Table:
+    return pa.Table.from_pydict(
+        {name: [row[name] for row in rows] for name in REJECTED_EVENT_COLUMN_NAMES},
+        schema=REJECTED_EVENTS_ARROW_SCHEMA,
+    )

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import math
 import os
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +30,18 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ingest_service.errors import RejectedByStore, StorageUnavailable
 from ingest_service.settings import StorageSettings
-from ingest_service.storage.bulk_load import copy_rows_postgres_async, rows_to_arrow
-from ingest_service.storage.parquet_files import ensure_store, write_parquet_atomically
+from ingest_service.storage.bulk_load import (
+    copy_rejected_rows_postgres_async,
+    copy_rows_postgres_async,
+    rejected_rows_to_arrow,
+    rows_to_arrow,
+)
+from ingest_service.storage.parquet_files import (
+    TMP_SUFFIX,
+    ensure_store,
+    remove_stale_temporary_files,
+    write_parquet_atomically,
+)
 from ingest_service.storage.privacy_log import (
     INSERT_SQL,
     OPTED_OUT_AMONG_SQL,
@@ -41,6 +52,7 @@ from ingest_service.storage.raw_schema import (
     POSTGRES_DDL,
     PRIVACY_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_ARROW_SCHEMA,
+    REJECTED_EVENTS_ARROW_SCHEMA,
 )
 
 logger = logging.getLogger("ingest_service.storage")
@@ -56,6 +68,9 @@ class Sink(Protocol):
 
     async def append(self, rows: Sequence[Row]) -> int:
         """Store `rows` durably, minus opted-out users' rows; returns how many were written."""
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        """Store rejected events (SPEC §11), minus opted-out users' rows; returns how many were written."""
 
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         """Append to the privacy log, durably."""
@@ -170,13 +185,21 @@ class PostgresSink:
         raise StorageUnavailable("no working connection")
 
     @staticmethod
-    async def _append_on(connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> int:
+    async def _kept(connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> Sequence[Row]:
         users = _user_ids(rows)
-        if users:
-            cursor = await connection.execute(OPTED_OUT_AMONG_SQL, (users,))
-            rows = _without_opted_out(rows, {row[0] for row in await cursor.fetchall()})
+        if not users:
+            return rows
+        cursor = await connection.execute(OPTED_OUT_AMONG_SQL, (users,))
+        return _without_opted_out(rows, {row[0] for row in await cursor.fetchall()})
+
+    async def _append_on(self, connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> int:
         # autocommit: when this returns, PostgreSQL has committed and flushed the COPY
-        return await copy_rows_postgres_async(connection, rows)
+        return await copy_rows_postgres_async(connection, await self._kept(connection, rows))
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        await self._ensure_schema()
+        async with self._pool.connection() as connection:
+            return await copy_rejected_rows_postgres_async(connection, await self._kept(connection, rows))
 
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         await self._ensure_schema()
@@ -202,26 +225,52 @@ class PostgresSink:
             await self._pool.close()
 
 
+_PROBE_BYTES = b"\0" * (64 * 1024)
+
+
 class ParquetSink:
     """The embedded store: one immutable Parquet file per group, written atomically."""
 
     name = "embedded"
 
-    def __init__(self, events_dir: Path, privacy_dir: Path) -> None:
+    def __init__(self, events_dir: Path, privacy_dir: Path, rejected_dir: Path | None = None) -> None:
         self.events_dir = events_dir
         self.privacy_dir = privacy_dir
+        self.rejected_dir = rejected_dir or events_dir.parent / "rejected_events"
         self._opt_outs = EmbeddedOptOutCache(privacy_dir)
 
     async def open(self) -> None:
         try:
-            await asyncio.to_thread(ensure_store, self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-            await asyncio.to_thread(ensure_store, self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
+            await asyncio.to_thread(self._prepare)
         except OSError as error:
             logger.warning("embedded store not writable at startup: %s", error)
 
-    def _append(self, rows: Sequence[Row]) -> int:
+    def _prepare(self) -> None:
+        for directory, schema in (
+            (self.events_dir, RAW_EVENTS_ARROW_SCHEMA),
+            (self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA),
+            (self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA),
+        ):
+            ensure_store(directory, schema)
+            removed = remove_stale_temporary_files(directory)
+            if removed:
+                logger.info("removed %d temporary files a killed writer left in %s", removed, directory)
+
+    def _kept(self, rows: Sequence[Row]) -> Sequence[Row]:
         users = _user_ids(rows)
-        kept = _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
+        return _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
+
+    def _append_rejected(self, rows: Sequence[Row]) -> int:
+        kept = self._kept(rows)
+        if kept:
+            write_parquet_atomically(self.rejected_dir, rejected_rows_to_arrow(kept))
+        return len(kept)
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        return await asyncio.to_thread(self._append_rejected, rows)
+
+    def _append(self, rows: Sequence[Row]) -> int:
+        kept = self._kept(rows)
         if not kept:
             return 0
         try:
@@ -246,8 +295,18 @@ class ParquetSink:
             raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
 
     def _ready(self) -> bool:
+        """Whether a write can succeed now: write, fsync and remove a probe about the size of a
+        group's file (a full disk still lets a directory be listed and `access()` say writable)."""
         ensure_store(self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-        return os.access(self.events_dir, os.W_OK)
+        probe = self.events_dir / f".ready-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(_PROBE_BYTES)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+        return True
 
     async def ready(self) -> bool:
         try:
@@ -262,4 +321,4 @@ class ParquetSink:
 def make_sink(storage: StorageSettings) -> Sink:
     if storage.database_url:
         return PostgresSink(storage.database_url, storage.pool_size, storage.connect_timeout_s)
-    return ParquetSink(storage.raw_events_dir, storage.privacy_events_dir)
+    return ParquetSink(storage.raw_events_dir, storage.privacy_events_dir, storage.rejected_events_dir)

@@ -117,3 +117,16 @@ def test_aid_cookie_from_track_and_only_from_accepted_events(embedded_ingest):
     refused = embedded_ingest.post("/api/analytics", {"events": [no_perfume]})
     assert refused.json()["count"] == 0
     assert _aid_cookie(refused) is None
+
+
+def test_aid_cookie_takes_the_sid_cookies_samesite_and_secure_settings(make_harness):
+    # a site on another domain than the service needs SameSite=None (and so Secure) for both
+    harness = make_harness(INGEST_SESSION_COOKIE_SAMESITE="none")
+    response = harness.post(
+        "/api/analytics", {"events": [{"eventType": "PAGE_VIEW", "path": "/", "anonymousId": ANONYMOUS_ID}]}
+    )
+
+    morsel = _aid_cookie(response)["aid"]
+    assert morsel["samesite"].lower() == "none"
+    assert morsel["secure"]
+    assert not morsel["httponly"]

@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: one real ingest service, the test sites, real Chromium.
 
-The service and the browser are started once per session (each test gets a fresh browser context:
+The service and the browser are started once for this package (each test gets a fresh browser context:
 empty storage and cookies, and its own events, told apart by their ids). `site` proxies `/api/*`
 same-origin as a web app would; `cross_site` is another origin that talks to the service directly
 (it is in `INGEST_CORS_ORIGINS`).
@@ -18,27 +18,29 @@ from tests.sdk.ingest_process import IngestProcess
 from tests.sdk.site_server import TestSite
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    # package scope, not session: Playwright's sync API runs an event loop in this thread while it
+    # is open, and the tests that come after this package call asyncio.run
     with sync_playwright() as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = launch_chromium(playwright)
     yield browser
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cross_site() -> Iterator[TestSite]:
     site = TestSite(upstream=None).start()
     yield site
     site.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ingest(tmp_path_factory: pytest.TempPathFactory, cross_site: TestSite) -> Iterator[IngestProcess]:
     service = IngestProcess(tmp_path_factory.mktemp("sdk-ingest"), INGEST_CORS_ORIGINS=cross_site.origin)
     service.start()
@@ -46,7 +48,7 @@ def ingest(tmp_path_factory: pytest.TempPathFactory, cross_site: TestSite) -> It
     service.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _site(ingest: IngestProcess) -> Iterator[TestSite]:
     site = TestSite(upstream=ingest.url).start()
     yield site

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,9 @@ import duckdb
 import httpx
 import jwt
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.ingest.service_process import REPO_ROOT, free_port
+
 JWT_SECRET = "sdk-browser-tests-secret-" + "0123456789abcdef" * 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_token(sub: str, expires_in_s: int = 3600) -> str:
