@@ -151,7 +151,8 @@ export interface AnalyticsClient {
   /** send what is queued now; resolves when the service answered (or delivery has to wait) */
   flush(): Promise<void>;
   start(): AnalyticsClient;
-  /** remove timers, listeners and observers; queued events stay persisted */
+  /** remove timers, listeners and the tab's claim on its queue: what was queued stays persisted for
+   * the next page (or `start()`); events tracked after this wait in memory until `start()` */
   shutdown(): void;
 }
 

@@ -430,7 +430,8 @@ class AnalyticsClient {
     return this;
   }
 
-  /** Remove timers, listeners and observers; queued events stay persisted (next start or page). */
+  /** Remove timers, listeners and the claim on the queue: what was queued stays persisted for the next
+   * page (or start()); events tracked after this wait in memory until start(). */
   shutdown() {
     if (!this.started) return;
     this.started = false;

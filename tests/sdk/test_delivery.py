@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.sdk.ingest_process import wait_until
+from tests.sdk.ingest_process import make_token, new_user_id, wait_until
 from tests.sdk.sdk_pages import local_storage, open_sdk_page, page_url, queued_event_ids
 
 pytestmark = pytest.mark.slow
@@ -174,3 +174,65 @@ def test_two_tabs_share_the_queue_without_sending_an_event_twice_or_losing_one(s
     wait_until(
         lambda: len([key for key in local_storage(first) if key.startswith("ia.q.")]) <= 2, 5, "queue adopted"
     )
+
+
+def test_events_the_service_refuses_are_dropped_and_reported_the_rest_stored(site, context, ingest):
+    page = open_sdk_page(context.new_page(), page_url(site, flushInterval=60_000))
+    event_ids = page.evaluate(
+        "[analytics.trackPageView('/ok/1'),"
+        " analytics.track({eventType: 'RATING_COMPLETED', perfumeId: 'perfume-1', value: 9}),"  # value 1..5
+        " analytics.track({eventType: 'IMAGE_VIEWED', eventData: {blob: 'x'.repeat(1100000)}}),"  # > 1 MiB
+        " analytics.trackPageView('/ok/2')]"
+    )
+    page.evaluate("analytics.flush()")
+    rows = ingest.wait_for_events([event_ids[0], event_ids[3]])
+    page.wait_for_timeout(300)
+
+    assert {row["path"] for row in rows} == {"/ok/1", "/ok/2"}
+    assert ingest.rows_for(event_ids[1:3]) == []
+    errors = page.evaluate("window.sdkErrors")
+    reported = {error["events"][0]["eventId"]: (error["reason"], error["message"]) for error in errors}
+    # the first request held /ok/1 and the rating; the oversized event went alone
+    assert reported[event_ids[1]] == (
+        "rejected",
+        "events[1].value: must be between 1 and 5 for RATING_COMPLETED",
+    )
+    assert reported[event_ids[2]][0] == "refused" and "413" in reported[event_ids[2]][1]
+    assert queued_event_ids(page) == [], "neither is retried"
+    statuses = [post.status for post in _posts(site)]
+    assert statuses.count(413) == 1 and len(statuses) == 3, "the oversized event was sent alone, once"
+
+
+def test_without_fetch_keepalive_the_unload_flush_uses_send_beacon(site, context, ingest):
+    # a browser without `keepalive` (Firefox before 133): the SDK's fallback is navigator.sendBeacon
+    context.add_init_script("delete Request.prototype.keepalive")
+    user = new_user_id()
+    site.token = lambda: make_token(user)
+    page = open_sdk_page(context.new_page(), page_url(site, flushInterval=60_000))
+    event_ids = page.evaluate(TRACK_THREE)
+    click = page.evaluate("analytics.trackClick('post-1')")
+
+    page.goto(site.url("/other.html"))
+    rows = ingest.wait_for_events(event_ids)
+
+    (beacon,) = _posts(site)
+    assert beacon.authorization is None, "a beacon cannot carry the token"
+    assert {row["user_id"] for row in rows} == {None}, "so the events went anonymously"
+    assert site.tracking_requests("/api/track") == [] and ingest.rows_for([click]) == []
+    open_sdk_page(page, page_url(site, flushInterval=200))  # the next page sends the interaction
+    (row,) = ingest.wait_for_events([click])
+    assert row["user_id"] == user
+
+
+def test_after_shutdown_nothing_is_sent_and_the_queue_waits_for_the_next_page(site, context, ingest):
+    page = open_sdk_page(context.new_page(), page_url(site, flushInterval=500))
+    event_ids = page.evaluate(TRACK_THREE)
+    page.evaluate("analytics.shutdown()")
+    page.wait_for_timeout(1000)  # no timer left
+    page.goto(site.url("/other.html"))  # and no listener: no unload flush
+    page.wait_for_timeout(500)
+    assert _posts(site) == []
+
+    open_sdk_page(page, page_url(site, flushInterval=200))  # the next page adopts the persisted queue
+    rows = ingest.wait_for_events(event_ids)
+    assert {row["event_id"] for row in rows} == set(event_ids)

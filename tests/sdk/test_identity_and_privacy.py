@@ -164,3 +164,20 @@ def test_global_privacy_control_sends_and_stores_nothing(playwright, site, inges
         ingest.wait_for_events([sent])
     finally:
         browser.close()
+
+
+def test_a_session_ends_after_30_idle_minutes(site, context, ingest):
+    context.clock.install()  # the page's clock, fast-forwarded below (timers fire as time passes)
+    page = open_sdk_page(context.new_page(), page_url(site, flushInterval=200))
+
+    first = page.evaluate("analytics.trackPageView('/first')")
+    context.clock.fast_forward("29:00")
+    active = page.evaluate("analytics.trackPageView('/29-minutes-later')")
+    context.clock.fast_forward("30:01")
+    idle = page.evaluate("analytics.trackPageView('/after-30-idle-minutes')")
+    page.evaluate("analytics.flush()")
+    rows = {row["event_id"]: row for row in ingest.wait_for_events([first, active, idle])}
+
+    assert rows[first]["session_id"] == rows[active]["session_id"]
+    assert rows[idle]["session_id"] != rows[active]["session_id"]
+    assert rows[idle]["anonymous_id"] == rows[first]["anonymous_id"], "the same browser"
