@@ -16,7 +16,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import Cookie
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 
 from ingest_service.enrichment import parse_user_agent
 from ingest_service.errors import JSON, StorageUnavailable, exception_handlers
@@ -24,26 +24,17 @@ from ingest_service.event_types import MAX_BODY_BYTES
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.ingest import IncomingRequest, IngestService
 from ingest_service.metrics import Metrics, metrics_middleware
-from ingest_service.openapi_bodies import (
-    ANALYTICS_OPERATION,
-    PRIVACY_OPERATION,
-    TRACK_OPERATION,
-)
+from ingest_service.openapi_contract import contract_operation
 from ingest_service.origin_guard import origin_guard
-from ingest_service.payloads import (
-    BatchAccepted,
-    ErrorBody,
-    PrivacyResult,
-    SingleEventRejected,
-    TrackResult,
-)
 from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
 from ingest_service.sdk_assets import (
     JAVASCRIPT,
     SDK_DECLARATION_PATHS,
     SDK_MODULE_PATHS,
+    TYPESCRIPT,
     etag_matches,
     load_sdk_assets,
+    sdk_file_operation,
 )
 from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
@@ -56,19 +47,6 @@ SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends
 #: outlives script-written storage in browsers that purge that after a week without a visit
 ANONYMOUS_ID_COOKIE = "aid"
 ANONYMOUS_ID_COOKIE_MAX_AGE_S = 365 * 24 * 3600
-
-_ERROR_RESPONSES = {
-    400: ResponseSpec(data_container=ErrorBody, description="Invalid request body"),
-    401: ResponseSpec(data_container=ErrorBody, description="Bad, expired or missing credentials"),
-    413: ResponseSpec(data_container=ErrorBody, description="Body above 1 MiB or more than 500 events"),
-    415: ResponseSpec(
-        data_container=ErrorBody, description="Content-Type not application/json or text/plain"
-    ),
-    429: ResponseSpec(data_container=ErrorBody, description="Session rate limit; see Retry-After"),
-    503: ResponseSpec(
-        data_container=ErrorBody, description="Storage unavailable, nothing stored; see Retry-After"
-    ),
-}
 
 
 def _client_address(request: Request) -> str | None:
@@ -150,15 +128,7 @@ def _respond(
     summary="Track events (seed 004): {event} or {events: [...]}",
     description='Body: `{"event": {...}}` or `{"events": [...]}` of camelCase events, as application/json '
     "or text/plain, at most 1 MiB and 500 events. Answers after the accepted events are durable.",
-    operation_class=ANALYTICS_OPERATION,
-    responses={
-        **_ERROR_RESPONSES,
-        200: ResponseSpec(data_container=BatchAccepted, description="Batch stored, with per-event errors"),
-        400: ResponseSpec(
-            data_container=SingleEventRejected,
-            description='The single event is invalid (an unusable body answers {"error": ...})',
-        ),
-    },
+    operation_class=contract_operation("post", "/api/analytics"),
     tags=["ingest"],
 )
 async def analytics(request: Request) -> Response:
@@ -171,8 +141,7 @@ async def analytics(request: Request) -> Response:
     status_code=200,
     summary="Track post interactions (seed 000): one interaction or {interactions: [...]}",
     description="Needs an identified user (Bearer token, or X-Api-Key with user_id per interaction).",
-    operation_class=TRACK_OPERATION,
-    responses={200: ResponseSpec(data_container=TrackResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/track"),
     tags=["ingest"],
 )
 async def track(request: Request) -> Response:
@@ -184,8 +153,7 @@ async def track(request: Request) -> Response:
     "/api/privacy/opt-out",
     status_code=200,
     summary="Opt a user out: their later events are dropped at ingest",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-out"),
     tags=["privacy"],
 )
 async def opt_out(request: Request) -> Response:
@@ -197,8 +165,7 @@ async def opt_out(request: Request) -> Response:
     "/api/privacy/opt-in",
     status_code=200,
     summary="Opt a user back in",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-in"),
     tags=["privacy"],
 )
 async def opt_in(request: Request) -> Response:
@@ -213,15 +180,6 @@ _SDK_DESCRIPTION = (
 )
 
 
-def _sdk_responses(media_type: str) -> dict[int, ResponseSpec]:
-    return {
-        200: ResponseSpec(
-            data_container=str, media_type=media_type, generate_examples=False, description="The file"
-        ),
-        304: ResponseSpec(data_container=None, description="Not modified: If-None-Match matched the ETag"),
-    }
-
-
 def _sdk_file(request: Request) -> Response:
     asset = request.app.state.sdk_assets[request.url.path.rsplit("/", 1)[-1]]
     if etag_matches(request.headers.get("if-none-match"), asset.etag):
@@ -233,7 +191,7 @@ def _sdk_file(request: Request) -> Response:
     SDK_MODULE_PATHS,
     summary="The browser SDK (SPEC §10): analytics.js and its React bindings, as ES modules",
     description=_SDK_DESCRIPTION,
-    responses=_sdk_responses(JAVASCRIPT),
+    operation_class=sdk_file_operation(JAVASCRIPT),
     tags=["sdk"],
 )
 async def sdk_module(request: Request) -> Response:
@@ -244,19 +202,29 @@ async def sdk_module(request: Request) -> Response:
     SDK_DECLARATION_PATHS,
     summary="TypeScript declarations of the browser SDK",
     description=_SDK_DESCRIPTION,
-    responses=_sdk_responses("application/typescript"),
+    operation_class=sdk_file_operation(TYPESCRIPT),
     tags=["sdk"],
 )
 async def sdk_declarations(request: Request) -> Response:
     return _sdk_file(request)
 
 
-@get("/healthz", summary="The process is up", tags=["operations"])
+@get(
+    "/healthz",
+    summary="The process is up",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/healthz"),
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Storage is reachable and a write can succeed now", tags=["operations"])
+@get(
+    "/readyz",
+    summary="Storage is reachable and a write can succeed now",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/readyz"),
+)
 async def readyz(request: Request) -> Response:
     service = _service(request)
     sink = service.sink
@@ -270,7 +238,13 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", tags=["operations"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    tags=["operations"],
+    media_type="text/plain",
+    operation_class=contract_operation("get", "/metrics"),
+)
 async def metrics(request: Request) -> Response:
     return Response(
         _service(request).metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"

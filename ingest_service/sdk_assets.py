@@ -11,6 +11,15 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
+
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 
 #: JavaScript is `text/javascript` (RFC 9239; the framework adds `charset=utf-8` to text types); the
@@ -53,6 +62,38 @@ def load_sdk_assets(directory: Path = SDK_DIR) -> dict[str, SdkAsset]:
             ) from None
         assets[name] = SdkAsset(body, media_type, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
     return assets
+
+
+_HEADER_DESCRIPTIONS = {
+    "ETag": "Strong entity tag of the file's content",
+    "Cache-Control": f"`{CACHE_CONTROL}`",
+    "X-Content-Type-Options": "`nosniff`",
+}
+
+
+def sdk_file_operation(media_type: str) -> type[Operation]:
+    """The OpenAPI operation of `GET /sdk/<file>` (a handler's `operation_class`): the file, or 304."""
+    headers = {
+        name: OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description=description)
+        for name, description in _HEADER_DESCRIPTIONS.items()
+    }
+    responses = {
+        "200": OpenAPIResponse(
+            description="The file",
+            content={media_type.split(";")[0]: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            headers=headers,
+        ),
+        "304": OpenAPIResponse(
+            description="Not modified: If-None-Match matched the ETag (no body)", headers=headers
+        ),
+    }
+
+    @dataclass
+    class SdkFileOperation(Operation):
+        def __post_init__(self) -> None:
+            self.responses = responses
+
+    return SdkFileOperation
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

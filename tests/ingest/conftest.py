@@ -2,6 +2,8 @@
 
 `IngestHarness` runs the Litestar app in-process (Litestar's TestClient, lifespan included) and
 reads back what was really stored: rows from PostgreSQL, or the Parquet files through DuckDB.
+Every response a test provokes through it is checked against the published OpenAPI at teardown
+(`contract_check`): a test whose responses differ from the contract fails.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from litestar.testing import TestClient
 
 from ingest_service.app import create_app
 from ingest_service.settings import Settings
+from tests.ingest.contract_check import ResponseRecorder, contract_problems
 from tests.ingest.service_process import Server, server_starter
 
 JWT_SECRET = "test-secret-for-the-ingest-tests-only-" + "0123456789abcdef" * 2  # 70 bytes: fine for HS512 too
@@ -103,16 +106,23 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., IngestHarness]]:
     """make_harness(database_url=None, **env) → a running app (closed at teardown)."""
     clients: list[TestClient] = []
 
+    recorder = ResponseRecorder()
+
     def make(database_url: str | None = None, **env: str) -> IngestHarness:
         settings = settings_for(tmp_path / f"data-{uuid.uuid4().hex[:6]}", database_url, **env)
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
+        client.event_hooks["response"] = [recorder.record]
         clients.append(client)
         return IngestHarness(client, settings)
 
     yield make
+    document = clients[0].get("/schema/openapi.json").json() if clients else None
     for client in clients:
         client.__exit__(None, None, None)
+    if document is not None:
+        problems = contract_problems(document, recorder.responses)
+        assert not problems, "responses that differ from the published OpenAPI:\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -71,6 +71,9 @@ def test_the_openapi_document_lists_the_sdk_files(embedded_ingest):
         operation = paths[f"/sdk/{name}"]["get"]
         assert operation["tags"] == ["sdk"]
         assert set(operation["responses"]) == {"200", "304"}
+        for answer in operation["responses"].values():
+            assert {"ETag", "Cache-Control"} <= set(answer["headers"])
+        assert "content" not in operation["responses"]["304"], "a 304 has no body"
     assert "text/javascript" in paths["/sdk/analytics.js"]["get"]["responses"]["200"]["content"]
     assert "application/typescript" in paths["/sdk/react.d.ts"]["get"]["responses"]["200"]["content"]
 

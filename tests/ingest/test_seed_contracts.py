@@ -211,6 +211,35 @@ def test_openapi_schema_is_published(embedded_ingest):
         assert path in paths
 
 
+# SPEC §1's event types, transcribed
+SPEC_EVENT_TYPES = [
+    *("PAGE_VIEW", "PERFUME_VIEW", "HOUSE_VIEW", "SEARCH_PERFORMED", "SEARCH_RESULT_CLICKED"),
+    *("FILTER_APPLIED", "RATING_COMPLETED", "REVIEW_SUBMITTED", "WISHLIST_ADD", "WISHLIST_REMOVE"),
+    *("COLLECTION_ADD", "IMAGE_VIEWED", "NOTES_EXPANDED", "SIMILAR_CLICKED", "POST_VIEW", "POST_CLICK"),
+    *("POST_LIKE", "POST_SHARE", "USER_IDENTIFIED"),
+]
+
+
+def test_openapi_schema_lists_the_vocabulary_and_every_answer(embedded_ingest):
+    """Issue 9, defect 4: event types were plain strings, /metrics JSON, /readyz 503 undocumented."""
+    paths = embedded_ingest.client.get("/schema/openapi.json").json()["paths"]
+    analytics_body = paths["/api/analytics"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    batch = next(option for option in analytics_body["anyOf"] if "events" in option["properties"])
+    event = batch["properties"]["events"]["items"]
+    track_body = paths["/api/track"]["post"]["requestBody"]["content"]["text/plain"]["schema"]
+    interaction = track_body["anyOf"][0]
+
+    assert set(event["properties"]["eventType"]["enum"]) == set(SPEC_EVENT_TYPES)
+    assert set(event["required"]) == {"eventType", "path"}
+    assert interaction["properties"]["interaction_type"]["enum"] == ["view", "click", "like", "share"]
+    assert set(interaction["required"]) == {"post_id", "interaction_type"}
+    assert set(paths["/metrics"]["get"]["responses"]["200"]["content"]) == {"text/plain"}
+    assert "503" in paths["/readyz"]["get"]["responses"]
+    assert {"200", "400", "401", "403", "413", "415", "429", "503"} <= set(
+        paths["/api/analytics"]["post"]["responses"]
+    )
+
+
 def test_published_request_bodies_accept_the_seed_payloads_and_refuse_malformed_ones(embedded_ingest):
     paths = embedded_ingest.client.get("/schema/openapi.json").json()["paths"]
 
