@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed.stamp
 
-.PHONY: install quickstart test test-fast serve dev lint bench-ingest bench-warehouse fuzz-ingest clean
+.PHONY: install quickstart test test-sdk-unit test-fast serve dev lint bench-ingest bench-warehouse bench-sdk-delivery fuzz-ingest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
@@ -23,7 +23,13 @@ quickstart: $(STAMP)
 test: $(STAMP)
 	@bash .ci/ensure-postgres.sh
 	@bash .ci/ensure-promtool.sh
+	@bash .ci/ensure-browser.sh
+	@node --test --test-reporter=spec tests/sdk/unit/
 	@$(BIN)/python -m pytest
+
+# the browser SDK's pure parts (queue, backoff, chunking, session, views), without a browser
+test-sdk-unit:
+	@node --test --test-reporter=spec tests/sdk/unit/
 
 serve: $(STAMP)
 	@$(BIN)/python -m ingest_service
@@ -49,6 +55,11 @@ fuzz-ingest: $(STAMP)
 bench-warehouse: $(STAMP)
 	@bash .ci/ensure-postgres.sh
 	@$(BIN)/python -m tests.benchmarks.bench_warehouse
+
+# page visits in Chromium ending in navigation, reload or tab close: events tracked vs counted
+bench-sdk-delivery: $(STAMP)
+	@bash .ci/ensure-browser.sh
+	@$(BIN)/python -m tests.benchmarks.bench_sdk_delivery $(ARGS)
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.writer.lock data/raw data/reports data/exports data/logs data/dagster_home dbt_project/target dbt_project/logs

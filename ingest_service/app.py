@@ -27,6 +27,15 @@ from ingest_service.metrics import Metrics, metrics_middleware
 from ingest_service.openapi_contract import contract_operation
 from ingest_service.origin_guard import origin_guard
 from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
+from ingest_service.sdk_assets import (
+    JAVASCRIPT,
+    SDK_DECLARATION_PATHS,
+    SDK_MODULE_PATHS,
+    TYPESCRIPT,
+    etag_matches,
+    load_sdk_assets,
+    sdk_file_operation,
+)
 from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
 
@@ -34,6 +43,10 @@ logger = logging.getLogger("ingest_service")
 
 SESSION_COOKIE = "sid"
 SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends after 30 idle minutes
+#: SPEC §10: the anonymous id in a first-party cookie set by the server (readable by the SDK), which
+#: outlives script-written storage in browsers that purge that after a week without a visit
+ANONYMOUS_ID_COOKIE = "aid"
+ANONYMOUS_ID_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
 
 def _client_address(request: Request) -> str | None:
@@ -62,19 +75,48 @@ def _service(request: Request) -> IngestService:
     return request.app.state.ingest
 
 
-def _respond(request: Request, reply_payload: msgspec.Struct, session_cookie: str | None) -> Response:
+def _first_party_cookie(
+    key: str, value: str, max_age_s: int, settings: SessionCookieSettings, *, script_readable: bool
+) -> Cookie:
+    """`sid` and `aid` share their scope and attributes: the whole site, SameSite/Secure as configured."""
+    return Cookie(
+        key=key,
+        value=value,
+        max_age=max_age_s,
+        path="/",
+        httponly=not script_readable,
+        samesite=settings.same_site,
+        secure=settings.is_secure,
+    )
+
+
+def _respond(
+    request: Request,
+    reply_payload: msgspec.Struct,
+    session_cookie: str | None,
+    anonymous_id: str | None = None,
+) -> Response:
+    cookie_settings: SessionCookieSettings = request.app.state.session_cookie
     cookies = []
     if session_cookie:
-        cookie_settings: SessionCookieSettings = request.app.state.session_cookie
         cookies.append(
-            Cookie(
-                key=SESSION_COOKIE,
-                value=session_cookie,
-                max_age=SESSION_COOKIE_MAX_AGE_S,
-                path="/",
-                httponly=True,
-                samesite=cookie_settings.same_site,
-                secure=cookie_settings.is_secure,
+            _first_party_cookie(
+                SESSION_COOKIE,
+                session_cookie,
+                SESSION_COOKIE_MAX_AGE_S,
+                cookie_settings,
+                script_readable=False,
+            )
+        )
+    if anonymous_id:
+        # script-readable: the SDK falls back to it when the browser purged its storage
+        cookies.append(
+            _first_party_cookie(
+                ANONYMOUS_ID_COOKIE,
+                anonymous_id,
+                ANONYMOUS_ID_COOKIE_MAX_AGE_S,
+                cookie_settings,
+                script_readable=True,
             )
         )
     return Response(msgspec.json.encode(reply_payload), status_code=200, media_type=JSON, cookies=cookies)
@@ -91,7 +133,7 @@ def _respond(request: Request, reply_payload: msgspec.Struct, session_cookie: st
 )
 async def analytics(request: Request) -> Response:
     reply = await _service(request).analytics(_incoming(request, await request.body()))
-    return _respond(request, reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie, reply.anonymous_id)
 
 
 @post(
@@ -104,7 +146,7 @@ async def analytics(request: Request) -> Response:
 )
 async def track(request: Request) -> Response:
     reply = await _service(request).track(_incoming(request, await request.body()))
-    return _respond(request, reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie, reply.anonymous_id)
 
 
 @post(
@@ -129,6 +171,42 @@ async def opt_out(request: Request) -> Response:
 async def opt_in(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
     return _respond(request, reply.payload, None)
+
+
+_SDK_DESCRIPTION = (
+    "Served with a strong `ETag` (a matching `If-None-Match` answers 304) and `Cache-Control`; "
+    "cross-origin imports work from the origins in `INGEST_CORS_ORIGINS`. Also installable with npm "
+    "from `ingest_service/sdk`."
+)
+
+
+def _sdk_file(request: Request) -> Response:
+    asset = request.app.state.sdk_assets[request.url.path.rsplit("/", 1)[-1]]
+    if etag_matches(request.headers.get("if-none-match"), asset.etag):
+        return Response(b"", status_code=304, headers=asset.headers)
+    return Response(asset.body, media_type=asset.media_type, headers=asset.headers)
+
+
+@get(
+    SDK_MODULE_PATHS,
+    summary="The browser SDK (SPEC §10): analytics.js and its React bindings, as ES modules",
+    description=_SDK_DESCRIPTION,
+    operation_class=sdk_file_operation(JAVASCRIPT),
+    tags=["sdk"],
+)
+async def sdk_module(request: Request) -> Response:
+    return _sdk_file(request)
+
+
+@get(
+    SDK_DECLARATION_PATHS,
+    summary="TypeScript declarations of the browser SDK",
+    description=_SDK_DESCRIPTION,
+    operation_class=sdk_file_operation(TYPESCRIPT),
+    tags=["sdk"],
+)
+async def sdk_declarations(request: Request) -> Response:
+    return _sdk_file(request)
 
 
 @get(
@@ -219,11 +297,22 @@ def create_app(
             allow_methods=["POST", "GET", "OPTIONS"],
             allow_headers=["content-type", "authorization"],
             allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
+            expose_headers=["Retry-After"],  # the SDK waits as long as a 429/503 asks
             max_age=600,
         )
 
     app = Litestar(
-        route_handlers=[analytics, track, opt_out, opt_in, healthz, readyz, metrics],
+        route_handlers=[
+            analytics,
+            track,
+            opt_out,
+            opt_in,
+            sdk_module,
+            sdk_declarations,
+            healthz,
+            readyz,
+            metrics,
+        ],
         lifespan=[store_lifespan],
         exception_handlers=exception_handlers(),
         cors_config=cors,
@@ -238,6 +327,7 @@ def create_app(
     if settings.security.cors_origins:
         handler = origin_guard(settings.security.cors_origins, app_metrics)(handler)
     app.asgi_handler = metrics_middleware(app_metrics)(handler)
+    app.state.sdk_assets = load_sdk_assets()
     return app
 
 

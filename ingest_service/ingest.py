@@ -105,6 +105,8 @@ class Reply:
     payload: msgspec.Struct
     session_cookie: str | None = None
     """A session id to (re)set as the `sid` cookie."""
+    anonymous_id: str | None = None
+    """The anonymous id to (re)set as the `aid` cookie (SPEC §10): the request's latest one."""
 
 
 def _check_media_type(content_type: str | None) -> None:
@@ -265,9 +267,15 @@ class IngestService:
             raise
         self.metrics.events_accepted.labels(endpoint).inc(len(rows))
 
-    def _reply(self, payload: msgspec.Struct, ctx: RequestContext) -> Reply:
+    def _reply(self, payload: msgspec.Struct, ctx: RequestContext, rows: list[Row]) -> Reply:
         # set the cookie we generated; refresh the one sent so an active session keeps its id
-        return Reply(payload, session_cookie=ctx.generated_session_id or ctx.cookie_session_id)
+        return Reply(
+            payload,
+            session_cookie=ctx.generated_session_id or ctx.cookie_session_id,
+            anonymous_id=next(
+                (row["anonymous_id"] for row in reversed(rows) if row.get("anonymous_id")), None
+            ),
+        )
 
     # --- POST /api/analytics ----------------------------------------------------------------
 
@@ -292,7 +300,9 @@ class IngestService:
                 as_sent = _decoded_once(lambda: _decode(raw_body)["events"])
             result = self._normalize(events, labels, ctx, analytics_event_to_row, ANALYTICS, as_sent)
             await self._store(result, ANALYTICS)
-            return self._reply(BatchAccepted(success=True, count=len(result.rows), errors=result.errors), ctx)
+            return self._reply(
+                BatchAccepted(success=True, count=len(result.rows), errors=result.errors), ctx, result.rows
+            )
         if "events" not in body and "event" in body:
             event = body["event"]
             self._rate_limit(ctx, request, [event], "sessionId")
@@ -300,7 +310,9 @@ class IngestService:
             await self._store(result, ANALYTICS)  # a rejected event is kept before the 400
             if result.problems:
                 raise SingleEventInvalid(result.problems)
-            return self._reply(SingleEventAccepted(success=True, eventId=result.rows[0]["event_id"]), ctx)
+            return self._reply(
+                SingleEventAccepted(success=True, eventId=result.rows[0]["event_id"]), ctx, result.rows
+            )
         raise InvalidBody()
 
     # --- POST /api/track --------------------------------------------------------------------
@@ -329,7 +341,9 @@ class IngestService:
         result = self._normalize(interactions, labels, ctx, track_interaction_to_row, TRACK)
         await self._store(result, TRACK)
         errors = result.errors
-        return self._reply(TrackResult(success=not errors, tracked=len(result.rows), errors=errors), ctx)
+        return self._reply(
+            TrackResult(success=not errors, tracked=len(result.rows), errors=errors), ctx, result.rows
+        )
 
     # --- POST /api/privacy/opt-out and opt-in ---------------------------------------------------
 

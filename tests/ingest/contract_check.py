@@ -56,6 +56,10 @@ def contract_problems(
             continue
         media_type = content_type.split(";", 1)[0].strip()
         content = answer.get("content", {})
+        if not content:  # an answer documented without a body (304 Not Modified)
+            if body:
+                problems.append(f"{where}: a body where the document says there is none")
+            continue
         if media_type not in content:
             problems.append(f"{where}: content type {content_type!r}, documented {sorted(content)}")
             continue
