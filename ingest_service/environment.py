@@ -7,7 +7,10 @@ import, so tests can hand in a mapping of their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SettingsError(ValueError):
@@ -43,3 +46,10 @@ def env_float(env: Mapping[str, str], name: str, default: float, minimum: float 
 def env_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated list; blanks dropped."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def sql_identifier(name: str, what: str = "DBT_PG_SCHEMA") -> str:
+    """`name` if it is a plain SQL identifier (safe to put into SQL text), else SettingsError."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise SettingsError(f"{what}={name!r} is not a valid SQL identifier (letters, digits, _)")
+    return name

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest_service.environment import SettingsError
+from ingest_service.environment import SettingsError, sql_identifier
 from ingest_service.storage.raw_schema import PRIVACY_EVENTS_TABLE, RAW_EVENTS_TABLE, RAW_SCHEMA_NAME
 
 #: the repository's `data/`, where DATA_DIR points when unset
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+#: `DBT_PG_SCHEMA` when unset: the PostgreSQL schema dbt builds the marts in
+DEFAULT_MARTS_SCHEMA = "analytics"
 
 
 def data_dir_from_env(env: Mapping[str, str]) -> Path:
@@ -35,6 +37,14 @@ def database_url_from_env(env: Mapping[str, str]) -> str | None:
     if url and not url.startswith(POSTGRES_URL_SCHEMES):
         raise SettingsError("DATABASE_URL must be a postgresql:// URL (unset it for the embedded store)")
     return url
+
+
+def marts_schema_from_env(env: Mapping[str, str]) -> str:
+    """`DBT_PG_SCHEMA`: the schema of the marts in PostgreSQL (dbt `prod`), checked to be an identifier.
+
+    Read here rather than in the orchestration because the ingest service's read endpoints query
+    the same schema."""
+    return sql_identifier(env.get("DBT_PG_SCHEMA", "").strip() or DEFAULT_MARTS_SCHEMA)
 
 
 @dataclass(frozen=True)
