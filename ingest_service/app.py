@@ -36,6 +36,7 @@ from ingest_service.payloads import (
     SingleEventRejected,
     TrackResult,
 )
+from ingest_service.read_api import READ_ROUTES, read_lifespan
 from ingest_service.settings import Settings
 from ingest_service.storage.sinks import make_sink
 
@@ -225,8 +226,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         )
 
     app = Litestar(
-        route_handlers=[analytics, track, opt_out, opt_in, healthz, readyz, metrics],
-        lifespan=[store_lifespan],
+        route_handlers=[analytics, track, opt_out, opt_in, healthz, readyz, metrics, *READ_ROUTES],
+        lifespan=[store_lifespan, read_lifespan(settings)],
         exception_handlers=exception_handlers(),
         cors_config=cors,
         request_max_body_size=MAX_BODY_BYTES,

@@ -31,11 +31,11 @@ def data_dir_from_env(env: Mapping[str, str]) -> Path:
     return Path(raw).resolve() if raw else DEFAULT_DATA_DIR
 
 
-def database_url_from_env(env: Mapping[str, str]) -> str | None:
-    """`DATABASE_URL`: a `postgresql://` URL, or None for the embedded store."""
-    url = env.get("DATABASE_URL", "").strip() or None
+def database_url_from_env(env: Mapping[str, str], name: str = "DATABASE_URL") -> str | None:
+    """`DATABASE_URL` (or another variable `name`): a `postgresql://` URL, or None when unset."""
+    url = env.get(name, "").strip() or None
     if url and not url.startswith(POSTGRES_URL_SCHEMES):
-        raise SettingsError("DATABASE_URL must be a postgresql:// URL (unset it for the embedded store)")
+        raise SettingsError(f"{name} must be a postgresql:// URL (unset it for the embedded store)")
     return url
 
 
