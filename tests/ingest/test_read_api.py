@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,13 +47,6 @@ def same(actual: Any, expected: Any, where: str = "$") -> None:
         assert actual == expected, f"{where}: {actual!r} != {expected!r}"
 
 
-def build_site(work_dir: Path, postgres_url: str | None = None) -> Warehouse:
-    harness = Warehouse(work_dir, target="prod" if postgres_url else "dev", postgres_url=postgres_url)
-    harness.append_events(site.site_events())
-    harness.build(site.AS_OF)
-    return harness
-
-
 @pytest.fixture(scope="module")
 def built_sites(tmp_path_factory, make_module_postgres_database) -> Iterator[Callable[[str], Warehouse]]:
     """engine → the hand-made site built by dbt (embedded: with a published snapshot), once per module."""
@@ -64,9 +56,9 @@ def built_sites(tmp_path_factory, make_module_postgres_database) -> Iterator[Cal
         if engine not in sites:
             work_dir = tmp_path_factory.mktemp(f"site-{engine}")
             if engine == "postgres":
-                sites[engine] = build_site(work_dir, make_module_postgres_database("reads"))
+                sites[engine] = site.build_site(work_dir, make_module_postgres_database("reads"))
             else:
-                sites[engine] = build_site(work_dir)
+                sites[engine] = site.build_site(work_dir)
                 with sites[engine].location.writer_lock():
                     publish_snapshot(sites[engine].location)
         return sites[engine]
@@ -195,7 +187,7 @@ def test_before_the_first_build_every_read_is_a_503_with_retry_after(
 
 @pytest.mark.slow
 def test_a_new_published_build_is_served_at_once_with_a_new_etag(tmp_path):
-    harness = build_site(tmp_path)
+    harness = site.build_site(tmp_path)
     with harness.location.writer_lock():
         publish_snapshot(harness.location)
     with app_client(harness) as test_client:

@@ -16,8 +16,13 @@ ylang-ylang; p0002 is h018 at $74.99 with geranium, grapefruit, jasmine, oakmoss
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
+import duckdb
+
+from orchestration.warehouse import WarehouseTarget
 from tests.support.events import raw_event, utc
+from tests.support.warehouse_harness import Warehouse
 
 AS_OF = utc("2026-05-01 12:00")
 HOUR = timedelta(hours=1)
@@ -45,6 +50,30 @@ def site_events() -> list[dict]:
             for perfume in FILLER_PERFUMES
         ),
     ]
+
+
+def build_site(work_dir: Path, postgres_url: str | None = None) -> Warehouse:
+    """The site built by the real dbt project as of AS_OF: DuckDB, or PostgreSQL (`prod`) at the URL."""
+    harness = Warehouse(work_dir, target="prod" if postgres_url else "dev", postgres_url=postgres_url)
+    harness.append_events(site_events())
+    harness.build(AS_OF)
+    return harness
+
+
+def hand_made_warehouse(work_dir: Path) -> WarehouseTarget:
+    """A DuckDB file holding one snapshot mart and dbt's build record as of AS_OF, as dbt leaves
+    them: enough to publish snapshots from in a test that is not about the marts' contents."""
+    target = WarehouseTarget(data_dir=work_dir / "data", duckdb_path=work_dir / "warehouse.duckdb")
+    as_of = AS_OF.replace(tzinfo=None)
+    with duckdb.connect(str(target.duckdb_path)) as connection:
+        connection.execute("create table trending_perfumes as select 'p1' as perfume_id, 1 as rank")
+        connection.execute(
+            "create table dbt_incremental_state (model_name varchar, built_at timestamp, as_of timestamp)"
+        )
+        connection.execute(
+            "insert into dbt_incremental_state values ('base_interaction_events', ?, ?)", [as_of, as_of]
+        )
+    return target
 
 
 def decay(age: timedelta, half_life: timedelta) -> float:
