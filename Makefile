@@ -45,4 +45,4 @@ bench-warehouse: $(STAMP)
 	@$(BIN)/python -m tests.benchmarks.bench_warehouse
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.writer.lock data/raw data/reports data/exports data/logs data/dagster_home dbt_project/target dbt_project/logs
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.writer.lock data/raw data/reports data/exports data/snapshots data/logs data/dagster_home dbt_project/target dbt_project/logs

@@ -9,14 +9,18 @@ reads them in place. The expected figures are worked out by hand from SPEC secti
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
 from ingest_service.app import create_app
+from orchestration.settings import REPO_ROOT
 from orchestration.snapshots import publish_snapshot
 from tests.ingest.conftest import bearer, settings_for
 from tests.support import read_fixture as site
@@ -224,3 +228,58 @@ def test_the_openapi_document_describes_the_read_endpoints(built_sites):
         schemas["UserProfileBody"]["properties"]
     )
     assert "ETag" in profile["responses"]["200"].get("headers", {})
+
+
+def readme_read_only_role_sql(role: str, database: str, schema: str, dbt_role: str) -> str:
+    """The README's read-only role block, with this test's names in place of the README's."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [block] = [block for block in re.findall(r"```sql\n(.*?)```", readme, re.S) if "create role" in block]
+    for name, value in (("analytics_reader", role), ("interactions", database), ("pipeline", dbt_role)):
+        block = re.sub(rf"\b{name}\b", value, block)
+    return re.sub(r"\bschema analytics\b", f"schema {schema}", block)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_readme_read_only_role_reads_the_marts_and_nothing_else(built_sites):
+    harness = built_sites("postgres")
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    info = psycopg.conninfo.conninfo_to_dict(harness.postgres_url)
+    reader_url = f"postgresql://{role}:change-me@{info['host']}:{info['port']}/{info['dbname']}"
+    grants = readme_read_only_role_sql(role, info["dbname"], PG_SCHEMA, info.get("user") or "postgres")
+    with psycopg.connect(harness.postgres_url, autocommit=True) as admin:
+        admin.execute(grants)
+    try:
+
+        def reads_every_mart() -> None:
+            with psycopg.connect(reader_url, autocommit=True) as reader:
+                for mart in ("trending_perfumes", "perfume_interaction_stats", "user_behavior_profile"):
+                    [(count,)] = reader.execute(f"select count(*) from {PG_SCHEMA}.{mart}").fetchall()
+                    assert count > 0, mart
+
+        reads_every_mart()
+        refused = [
+            f"insert into {PG_SCHEMA}.trending_perfumes (perfume_id) values ('p-x')",
+            f"update {PG_SCHEMA}.perfume_interaction_stats set total_views = 0",
+            f"delete from {PG_SCHEMA}.user_behavior_profile",
+            f"truncate {PG_SCHEMA}.trending_perfumes",
+            f"create table {PG_SCHEMA}.mine (x int)",
+            f"drop table {PG_SCHEMA}.trending_perfumes",
+            "select count(*) from raw.interaction_events",
+        ]
+        for statement in refused:
+            with (
+                psycopg.connect(reader_url, autocommit=True) as reader,
+                pytest.raises(psycopg.errors.InsufficientPrivilege),
+            ):
+                reader.execute(statement)
+        # every build replaces the mart tables; the default privileges carry the grant over
+        harness.build(site.AS_OF, full_refresh=True)
+        reads_every_mart()
+        with app_client(harness, INGEST_READ_DATABASE_URL=reader_url) as test_client:
+            same(test_client.get("/api/trending?limit=2").json()["perfumes"], site.TRENDING[:2])
+            assert test_client.get("/api/me/profile", headers=bearer("u-ana")).status_code == 200
+    finally:
+        with psycopg.connect(harness.postgres_url, autocommit=True) as admin:
+            admin.execute(f'drop owned by "{role}"')
+            admin.execute(f'drop role "{role}"')
