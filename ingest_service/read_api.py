@@ -338,6 +338,9 @@ class PostgresSource:
         except _POSTGRES_DOWN as error:
             logger.warning("PostgreSQL marts unreachable: %s", type(error).__name__)
             raise ResultsUnavailable() from error
+        except psycopg.Error as error:  # e.g. a read role without the grants of the README
+            logger.error("reading %s from PostgreSQL failed: %s", mart, error)
+            raise ResultsUnavailable() from error
         build = mart_build(builds, mart)
         if build is None:
             raise ResultsNotBuilt(f"{mart} results")

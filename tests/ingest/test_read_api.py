@@ -12,6 +12,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -239,17 +240,28 @@ def readme_read_only_role_sql(role: str, database: str, schema: str, dbt_role: s
     return re.sub(r"\bschema analytics\b", f"schema {schema}", block)
 
 
+@contextmanager
+def temporary_role(database_url: str, setup_sql: str, role: str) -> Iterator[str]:
+    """Run `setup_sql` (which creates `role`) on the database; yields the role's URL; drops it after."""
+    info = psycopg.conninfo.conninfo_to_dict(database_url)
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(setup_sql)
+    try:
+        yield f"postgresql://{role}:change-me@{info['host']}:{info['port']}/{info['dbname']}"
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'drop owned by "{role}"')
+            admin.execute(f'drop role "{role}"')
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_the_readme_read_only_role_reads_the_marts_and_nothing_else(built_sites):
     harness = built_sites("postgres")
     role = f"reader_{uuid.uuid4().hex[:8]}"
     info = psycopg.conninfo.conninfo_to_dict(harness.postgres_url)
-    reader_url = f"postgresql://{role}:change-me@{info['host']}:{info['port']}/{info['dbname']}"
     grants = readme_read_only_role_sql(role, info["dbname"], PG_SCHEMA, info.get("user") or "postgres")
-    with psycopg.connect(harness.postgres_url, autocommit=True) as admin:
-        admin.execute(grants)
-    try:
+    with temporary_role(harness.postgres_url, grants, role) as reader_url:
 
         def reads_every_mart() -> None:
             with psycopg.connect(reader_url, autocommit=True) as reader:
@@ -279,7 +291,17 @@ def test_the_readme_read_only_role_reads_the_marts_and_nothing_else(built_sites)
         with app_client(harness, INGEST_READ_DATABASE_URL=reader_url) as test_client:
             same(test_client.get("/api/trending?limit=2").json()["perfumes"], site.TRENDING[:2])
             assert test_client.get("/api/me/profile", headers=bearer("u-ana")).status_code == 200
-    finally:
-        with psycopg.connect(harness.postgres_url, autocommit=True) as admin:
-            admin.execute(f'drop owned by "{role}"')
-            admin.execute(f'drop role "{role}"')
+
+
+@pytest.mark.postgres
+def test_a_read_role_without_the_grants_gets_a_503_not_a_500(built_sites):
+    harness = built_sites("postgres")
+    role = f"bare_{uuid.uuid4().hex[:8]}"
+    setup = f"create role {role} login password 'change-me'"
+    with (
+        temporary_role(harness.postgres_url, setup, role) as bare_url,
+        app_client(harness, INGEST_READ_DATABASE_URL=bare_url) as test_client,
+    ):
+        answer = test_client.get("/api/trending")
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "Results are unavailable right now; retry later"}
