@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed.stamp
 
-.PHONY: install quickstart test test-fast serve dev lint bench-ingest bench-warehouse clean
+.PHONY: install quickstart test test-fast serve dev lint bench-ingest bench-warehouse fuzz-ingest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
@@ -22,6 +22,7 @@ quickstart: $(STAMP)
 
 test: $(STAMP)
 	@bash .ci/ensure-postgres.sh
+	@bash .ci/ensure-promtool.sh
 	@$(BIN)/python -m pytest
 
 serve: $(STAMP)
@@ -39,6 +40,11 @@ lint: $(STAMP)
 bench-ingest: $(STAMP)
 	@bash .ci/ensure-postgres.sh
 	@$(BIN)/python -m tests.benchmarks.bench_ingest
+
+fuzz-ingest: $(STAMP)
+	@bash .ci/ensure-postgres.sh
+	@$(BIN)/python -c 'import schemathesis' 2>/dev/null || { echo "==> installing schemathesis"; $(BIN)/pip install -q --disable-pip-version-check -e '.[test,fuzz]'; }
+	@$(BIN)/python -m tests.benchmarks.fuzz_ingest
 
 bench-warehouse: $(STAMP)
 	@bash .ci/ensure-postgres.sh

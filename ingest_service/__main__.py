@@ -14,7 +14,7 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from ingest_service.app import create_app, tune_garbage_collector
-    from ingest_service.workers import UVICORN_OPTIONS, reuse_port_supported, serve_workers
+    from ingest_service.workers import reuse_port_supported, serve_workers, uvicorn_config, uvicorn_timeouts
 
     store = (
         "PostgreSQL (DATABASE_URL)" if settings.database_url else f"embedded store under {settings.data_dir}"
@@ -25,14 +25,19 @@ def _serve(settings: Settings) -> int:
         # each worker process builds its own app, pool and writer from the environment
         return serve_workers(settings.server.host, settings.server.port, workers)
     tune_garbage_collector()
-    target = "ingest_service.app:create_app_from_env" if workers > 1 else create_app(settings, serving=True)
+    server = settings.server
+    if workers == 1:
+        app = create_app(settings, serving=True)
+        uvicorn.Server(uvicorn_config(app, server, host=server.host, port=server.port)).run()
+        return 0
+    # not Linux: uvicorn's shared socket, its own protocol (no read deadline), per-worker rate limits
     uvicorn.run(
-        target,
-        factory=workers > 1,
-        workers=workers if workers > 1 else None,
-        host=settings.server.host,
-        port=settings.server.port,
-        **UVICORN_OPTIONS,
+        "ingest_service.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=server.host,
+        port=server.port,
+        **uvicorn_timeouts(server),
     )
     return 0
 
@@ -54,7 +59,7 @@ def _migrate(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    print("raw.interaction_events and raw.user_privacy_events are ready.")
+    print("raw.interaction_events, raw.user_privacy_events and raw.rejected_events are ready.")
     return 0
 
 

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import Cookie
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 
 from ingest_service.enrichment import parse_user_agent
 from ingest_service.errors import JSON, StorageUnavailable, exception_handlers
@@ -24,20 +24,11 @@ from ingest_service.event_types import MAX_BODY_BYTES
 from ingest_service.group_commit import GroupCommitWriter
 from ingest_service.ingest import IncomingRequest, IngestService
 from ingest_service.metrics import Metrics, metrics_middleware
-from ingest_service.openapi_bodies import (
-    ANALYTICS_OPERATION,
-    PRIVACY_OPERATION,
-    TRACK_OPERATION,
-)
-from ingest_service.payloads import (
-    BatchAccepted,
-    ErrorBody,
-    PrivacyResult,
-    SingleEventRejected,
-    TrackResult,
-)
+from ingest_service.openapi_contract import contract_operation
+from ingest_service.origin_guard import origin_guard
+from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
 from ingest_service.read_api import READ_ROUTES, read_lifespan
-from ingest_service.settings import Settings
+from ingest_service.settings import SessionCookieSettings, Settings
 from ingest_service.storage.sinks import make_sink
 
 logger = logging.getLogger("ingest_service")
@@ -45,18 +36,13 @@ logger = logging.getLogger("ingest_service")
 SESSION_COOKIE = "sid"
 SESSION_COOKIE_MAX_AGE_S = 30 * 60  # refreshed on every request: a session ends after 30 idle minutes
 
-_ERROR_RESPONSES = {
-    400: ResponseSpec(data_container=ErrorBody, description="Invalid request body"),
-    401: ResponseSpec(data_container=ErrorBody, description="Bad, expired or missing credentials"),
-    413: ResponseSpec(data_container=ErrorBody, description="Body above 1 MiB or more than 500 events"),
-    415: ResponseSpec(
-        data_container=ErrorBody, description="Content-Type not application/json or text/plain"
-    ),
-    429: ResponseSpec(data_container=ErrorBody, description="Session rate limit; see Retry-After"),
-    503: ResponseSpec(
-        data_container=ErrorBody, description="Storage unavailable, nothing stored; see Retry-After"
-    ),
-}
+
+def _client_address(request: Request) -> str | None:
+    header = request.app.state.client_address_header
+    if header:
+        value = request.headers.get(header, "")
+        return value.rsplit(",", 1)[-1].strip() or None  # the entry our proxy appended
+    return request.client.host if request.client else None
 
 
 def _incoming(request: Request, body: bytes) -> IncomingRequest:
@@ -68,6 +54,8 @@ def _incoming(request: Request, body: bytes) -> IncomingRequest:
         api_key=headers.get("x-api-key"),
         user_agent=headers.get("user-agent"),
         sid_cookie=request.cookies.get(SESSION_COOKIE),
+        content_encoding=headers.get("content-encoding"),
+        client_address=_client_address(request),
     )
 
 
@@ -75,9 +63,10 @@ def _service(request: Request) -> IngestService:
     return request.app.state.ingest
 
 
-def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_code: int = 200) -> Response:
+def _respond(request: Request, reply_payload: msgspec.Struct, session_cookie: str | None) -> Response:
     cookies = []
     if session_cookie:
+        cookie_settings: SessionCookieSettings = request.app.state.session_cookie
         cookies.append(
             Cookie(
                 key=SESSION_COOKIE,
@@ -85,12 +74,11 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
                 max_age=SESSION_COOKIE_MAX_AGE_S,
                 path="/",
                 httponly=True,
-                samesite="lax",
+                samesite=cookie_settings.same_site,
+                secure=cookie_settings.is_secure,
             )
         )
-    return Response(
-        msgspec.json.encode(reply_payload), status_code=status_code, media_type=JSON, cookies=cookies
-    )
+    return Response(msgspec.json.encode(reply_payload), status_code=200, media_type=JSON, cookies=cookies)
 
 
 @post(
@@ -99,20 +87,12 @@ def _respond(reply_payload: msgspec.Struct, session_cookie: str | None, status_c
     summary="Track events (seed 004): {event} or {events: [...]}",
     description='Body: `{"event": {...}}` or `{"events": [...]}` of camelCase events, as application/json '
     "or text/plain, at most 1 MiB and 500 events. Answers after the accepted events are durable.",
-    operation_class=ANALYTICS_OPERATION,
-    responses={
-        **_ERROR_RESPONSES,
-        200: ResponseSpec(data_container=BatchAccepted, description="Batch stored, with per-event errors"),
-        400: ResponseSpec(
-            data_container=SingleEventRejected,
-            description='The single event is invalid (an unusable body answers {"error": ...})',
-        ),
-    },
+    operation_class=contract_operation("post", "/api/analytics"),
     tags=["ingest"],
 )
 async def analytics(request: Request) -> Response:
     reply = await _service(request).analytics(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie)
 
 
 @post(
@@ -120,50 +100,58 @@ async def analytics(request: Request) -> Response:
     status_code=200,
     summary="Track post interactions (seed 000): one interaction or {interactions: [...]}",
     description="Needs an identified user (Bearer token, or X-Api-Key with user_id per interaction).",
-    operation_class=TRACK_OPERATION,
-    responses={200: ResponseSpec(data_container=TrackResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/track"),
     tags=["ingest"],
 )
 async def track(request: Request) -> Response:
     reply = await _service(request).track(_incoming(request, await request.body()))
-    return _respond(reply.payload, reply.session_cookie)
+    return _respond(request, reply.payload, reply.session_cookie)
 
 
 @post(
     "/api/privacy/opt-out",
     status_code=200,
     summary="Opt a user out: their later events are dropped at ingest",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-out"),
     tags=["privacy"],
 )
 async def opt_out(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_out")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
 @post(
     "/api/privacy/opt-in",
     status_code=200,
     summary="Opt a user back in",
-    operation_class=PRIVACY_OPERATION,
-    responses={200: ResponseSpec(data_container=PrivacyResult), **_ERROR_RESPONSES},
+    operation_class=contract_operation("post", "/api/privacy/opt-in"),
     tags=["privacy"],
 )
 async def opt_in(request: Request) -> Response:
     reply = await _service(request).privacy(_incoming(request, await request.body()), "opt_in")
-    return _respond(reply.payload, None)
+    return _respond(request, reply.payload, None)
 
 
-@get("/healthz", summary="The process is up", tags=["operations"])
+@get(
+    "/healthz",
+    summary="The process is up",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/healthz"),
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Storage is reachable", tags=["operations"])
+@get(
+    "/readyz",
+    summary="Storage is reachable and a write can succeed now",
+    tags=["operations"],
+    operation_class=contract_operation("get", "/readyz"),
+)
 async def readyz(request: Request) -> Response:
-    sink = _service(request).sink
-    if await sink.ready():
+    service = _service(request)
+    sink = service.sink
+    if not service.writer.failing and await sink.ready():
         return Response({"status": "ready", "store": sink.name}, media_type=JSON)
     return Response(
         {"status": "unavailable", "store": sink.name},
@@ -173,17 +161,26 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", tags=["operations"])
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    tags=["operations"],
+    media_type="text/plain",
+    operation_class=contract_operation("get", "/metrics"),
+)
 async def metrics(request: Request) -> Response:
     return Response(
         _service(request).metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )
 
 
-def create_app(settings: Settings | None = None, *, serving: bool = False) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, serving: bool = False, shared_rate_limits: SharedTable | None = None
+) -> Litestar:
     """Build the ingest app; `settings` default to `Settings.from_env()`.
 
     `serving=True` (the server entry points) also tunes the garbage collector for this process.
+    `shared_rate_limits`: the bucket table the worker processes of one service share.
     """
     settings = settings or Settings.from_env()
     app_metrics = Metrics()
@@ -205,7 +202,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
             max_concurrent_writes=settings.batching.max_concurrent_writes,
         )
         writer.start()
-        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics)
+        limiter = RateLimiter(settings.security, BucketTable(shared_rate_limits))
+        app.state.ingest = IngestService(writer, sink, settings.security, app_metrics, limiter)
         logger.info("ingest service ready, store: %s", sink.name)
         try:
             yield
@@ -218,7 +216,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
     cors = None
     if settings.security.cors_origins:
         cors = CORSConfig(
-            allow_origins=list(settings.security.cors_origins),
+            allow_origins=[origin.strip().rstrip("/") for origin in settings.security.cors_origins],
             allow_methods=["POST", "GET", "OPTIONS"],
             allow_headers=["content-type", "authorization"],
             allow_credentials=True,  # the `sid` cookie and the Bearer token travel with the request
@@ -234,8 +232,13 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Li
         openapi_config=OpenAPIConfig(title="Interaction ingest service", version="1.0.0"),
         debug=False,
     )
+    app.state.session_cookie = settings.session_cookie
+    app.state.client_address_header = settings.security.client_address_header
     # Wrap the whole app, not the routes: route middleware never sees the router's own 404/405.
-    app.asgi_handler = metrics_middleware(app_metrics)(app.asgi_handler)
+    handler = app.asgi_handler
+    if settings.security.cors_origins:
+        handler = origin_guard(settings.security.cors_origins, app_metrics)(handler)
+    app.asgi_handler = metrics_middleware(app_metrics)(handler)
     return app
 
 
@@ -245,7 +248,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def create_app_from_env() -> Litestar:
-    """Factory for uvicorn's worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
+def create_app_from_env(shared_rate_limits: SharedTable | None = None) -> Litestar:
+    """Factory for worker processes (`INGEST_WORKERS` > 1): each reads the environment."""
     tune_garbage_collector()
-    return create_app(Settings.from_env(), serving=True)
+    return create_app(Settings.from_env(), serving=True, shared_rate_limits=shared_rate_limits)

@@ -83,7 +83,7 @@ class RateLimited(IngestError):
 
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(
-            "Too many requests for this session; retry later",
+            "Too many requests or events from this session, user or address; retry later",
             headers={"Retry-After": str(retry_after_s)},
         )
 

@@ -24,6 +24,8 @@ EVENT_TYPES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "POST_CLICK": ("ENGAGEMENT", ("post_id",)),
     "POST_LIKE": ("ENGAGEMENT", ("post_id",)),
     "POST_SHARE": ("ENGAGEMENT", ("post_id",)),
+    # sent by the SDK's identify() at login: links the browser's anonymous id to the user
+    "USER_IDENTIFIED": ("ENGAGEMENT", ()),
 }
 
 #: event_type → event_category, for code that builds events (generators, fixtures)
@@ -52,6 +54,11 @@ MAX_SOURCE = 64
 MAX_DEVICE_TYPE = 32
 MAX_DURATION_MS = 86_400_000
 MAX_EVENT_DATA_BYTES = 8 * 1024
-#: a client timestamp later than received_at by more than this is not trusted
+#: a (skew-corrected) client timestamp later than received_at by more than this is not trusted
 MAX_CLOCK_SKEW_S = 5 * 60
+#: a client without an API key may not send events older than this (backfills use a key)
+MAX_EVENT_AGE_WITHOUT_KEY_DAYS = 30
 RATING_RANGE = (1.0, 5.0)
+#: `value` of other events (a price, a count, a score): beyond this it is a bug or an attack, and
+#: sums over many events would lose precision
+MAX_ABS_VALUE = 1e9

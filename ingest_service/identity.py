@@ -16,6 +16,7 @@ import jwt
 from ingest_service.errors import Unauthorized
 from ingest_service.event_types import MAX_USER_ID
 from ingest_service.settings import SecuritySettings
+from ingest_service.text_rules import is_one_line_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +41,17 @@ def _verify_token(token: str, secret: str | None) -> str:
     except jwt.PyJWTError:
         raise Unauthorized("Bearer token is invalid") from None
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID or "\x00" in subject:
+    if (
+        not isinstance(subject, str)
+        or not subject
+        or len(subject) > MAX_USER_ID
+        or not is_one_line_text(subject)
+    ):
+        # a lone surrogate (PyJWT's JSON decoder lets `"\ud800"` through) could not be stored: the
+        # token names no user we can record, so it is refused like any other bad token
         raise Unauthorized(
-            f"Bearer token `sub` must be a non-empty string of at most {MAX_USER_ID} characters"
+            f"Bearer token `sub` must be a non-empty string of at most {MAX_USER_ID} characters, "
+            "without control characters"
         )
     return subject
 

@@ -44,6 +44,18 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.events_received = Counter(
+            "ingest_events_received_total",
+            "Events in requests whose body could be read (accepted, rejected or failed)",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.events_failed = Counter(
+            "ingest_events_failed_total",
+            "Valid events of requests answered 5xx (storage unavailable): not stored, the client retries",
+            ["endpoint"],
+            registry=self.registry,
+        )
         self.events_accepted = Counter(
             "ingest_events_accepted_total",
             "Events acknowledged as stored",
@@ -59,6 +71,38 @@ class Metrics:
         self.events_dropped_opted_out = Counter(
             "ingest_events_dropped_opted_out_total",
             "Accepted events not stored because their user opted out",
+            registry=self.registry,
+        )
+        self.sent_at_ignored = Counter(
+            "ingest_sent_at_ignored_total",
+            "Requests whose sentAt was unusable, so their timestamps were not skew-corrected",
+            registry=self.registry,
+        )
+        self.rejected_events_written = Counter(
+            "ingest_rejected_events_written_total",
+            "Rejected events kept in raw.rejected_events (SPEC §11)",
+            registry=self.registry,
+        )
+        self.rejected_events_lost = Counter(
+            "ingest_rejected_events_lost_total",
+            "Rejected events that could not be kept (their write failed)",
+            registry=self.registry,
+        )
+        self.rows_written = Counter(
+            "ingest_storage_rows_written_total",
+            "Raw event rows written to the store (for the storage growth rate)",
+            registry=self.registry,
+        )
+        self.origin_refused = Counter(
+            "ingest_origin_refused_total",
+            "Requests to /api/* refused (403) because their Origin is not allowed, preflights apart",
+            ["request"],  # preflight | request
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "ingest_rate_limited_total",
+            "Requests refused with 429",
+            ["endpoint_group"],  # ingest | privacy
             registry=self.registry,
         )
         self.storage_errors = Counter(

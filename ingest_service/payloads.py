@@ -35,6 +35,7 @@ class AnalyticsEvent(msgspec.Struct, kw_only=True):
     duration: int | None = None
     value: float | None = None
     eventData: dict[str, Any] | None = None
+    anonymousId: str | None = None
 
 
 class TrackInteraction(msgspec.Struct, kw_only=True):
@@ -53,6 +54,8 @@ class TrackInteraction(msgspec.Struct, kw_only=True):
     userAgent: str | None = None
     path: str | None = None
     referrer: str | None = None
+    anonymous_id: str | None = None
+    anonymousId: str | None = None
 
 
 class BatchError(msgspec.Struct):
@@ -107,6 +110,7 @@ class AnalyticsEventsBody(msgspec.Struct):
     # one gets its own error.
 
     events: list[AnalyticsEvent]
+    sentAt: Timestamp | None = None
 
 
 # The other request bodies, for the OpenAPI document only: the handlers type events one at a time

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest_service.environment import SettingsError, env_float, env_int, env_list
+from ingest_service.environment import SettingsError, env_bool, env_choice, env_float, env_int, env_list
 from ingest_service.storage.locations import (
     DEFAULT_DATA_DIR,
     DEFAULT_MARTS_SCHEMA,
@@ -36,6 +36,16 @@ class ServerSettings:
     """`INGEST_PORT`: TCP port the HTTP server listens on."""
     workers: int = 1
     """`INGEST_WORKERS`: uvicorn worker processes (each has its own pool and write batcher)."""
+    keep_alive_timeout_s: float = 5.0
+    """`INGEST_KEEP_ALIVE_TIMEOUT`: seconds an idle connection (also one that sent nothing) stays open."""
+    read_timeout_s: float = 10.0
+    """`INGEST_READ_TIMEOUT`: seconds a request may take to arrive whole (line, headers, body) from
+    its first byte; slower connections are closed (408 if the headers were not complete)."""
+    max_header_bytes: int = 32 * 1024
+    """`INGEST_MAX_HEADER_BYTES`: request line plus headers above this are a 431."""
+    max_connections: int = 0
+    """`INGEST_MAX_CONNECTIONS`: open connections per worker process above which the longest-idle
+    ones are closed; 0 (default) = the process's file limit (RLIMIT_NOFILE) less 64, at most 10,000."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +91,40 @@ class SecuritySettings:
     cors_origins: tuple[str, ...] = ()
     """`INGEST_CORS_ORIGINS`: comma-separated browser origins allowed by CORS (none when unset)."""
     rate_limit_per_minute: int = 600
-    """`INGEST_RATE_LIMIT_PER_MINUTE`: requests one session may make per minute (0 disables);
-    above it the answer is 429 with `Retry-After`."""
+    """`INGEST_RATE_LIMIT_PER_MINUTE`: requests one session, and one verified user, may make per
+    minute; above it the answer is 429 with `Retry-After`. 0 disables the ingest limits."""
     rate_limit_burst: int = 120
-    """`INGEST_RATE_LIMIT_BURST`: requests one session may make at once before the rate applies."""
+    """`INGEST_RATE_LIMIT_BURST`: requests one session or user may make at once before the rate applies."""
+    rate_limit_events_per_minute: int = 6000
+    """`INGEST_RATE_LIMIT_EVENTS_PER_MINUTE`: events one session or user may send per minute
+    (0: events are not counted)."""
+    rate_limit_events_burst: int = 2000
+    """`INGEST_RATE_LIMIT_EVENTS_BURST`: events one session or user may send at once."""
+    rate_limit_address_factor: int = 10
+    """`INGEST_RATE_LIMIT_ADDRESS_FACTOR`: one client address (many users behind one NAT) gets this
+    many times the per-session budgets."""
+    privacy_rate_limit_per_minute: int = 10
+    """`INGEST_PRIVACY_RATE_LIMIT_PER_MINUTE`: opt-out/opt-in requests per user per minute (0 disables)."""
+    privacy_rate_limit_burst: int = 5
+    """`INGEST_PRIVACY_RATE_LIMIT_BURST`: privacy requests one user may make at once."""
+    client_address_header: str | None = None
+    """`INGEST_CLIENT_ADDRESS_HEADER`: a header your reverse proxy sets to the client address (e.g.
+    `X-Forwarded-For`; its last entry is used). Unset: the TCP peer. Set it only behind a proxy
+    that overwrites or appends it, or clients choose their own address."""
+
+
+@dataclass(frozen=True)
+class SessionCookieSettings:
+    same_site: str = "lax"
+    """`INGEST_SESSION_COOKIE_SAMESITE`: `lax`, `strict` or `none` for the `sid` cookie. A site whose
+    pages are on another domain than the ingest service needs `none` (which implies Secure)."""
+    secure: bool = False
+    """`INGEST_SESSION_COOKIE_SECURE`: mark the `sid` cookie Secure (HTTPS only); forced on by
+    SameSite=None, which browsers refuse without it."""
+
+    @property
+    def is_secure(self) -> bool:
+        return self.secure or self.same_site == "none"
 
 
 @dataclass(frozen=True)
@@ -111,6 +151,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    session_cookie: SessionCookieSettings = field(default_factory=SessionCookieSettings)
     read: ReadSettings = field(default_factory=ReadSettings)
     retention_days: int = DEFAULT_RETENTION_DAYS
     """`RETENTION_DAYS`: raw events older than this are deleted by the upkeep job."""
@@ -134,6 +175,10 @@ class Settings:
                 host=env.get("INGEST_HOST", "").strip() or "127.0.0.1",
                 port=env_int(env, "INGEST_PORT", 8000, minimum=0),
                 workers=env_int(env, "INGEST_WORKERS", 1, minimum=1),
+                keep_alive_timeout_s=env_float(env, "INGEST_KEEP_ALIVE_TIMEOUT", 5.0, minimum=0.1),
+                read_timeout_s=env_float(env, "INGEST_READ_TIMEOUT", 10.0, minimum=0.1),
+                max_header_bytes=env_int(env, "INGEST_MAX_HEADER_BYTES", 32 * 1024, minimum=1024),
+                max_connections=env_int(env, "INGEST_MAX_CONNECTIONS", 0),
             ),
             storage=StorageSettings(
                 database_url=database_url,
@@ -152,6 +197,16 @@ class Settings:
                 cors_origins=env_list(env, "INGEST_CORS_ORIGINS"),
                 rate_limit_per_minute=env_int(env, "INGEST_RATE_LIMIT_PER_MINUTE", 600),
                 rate_limit_burst=env_int(env, "INGEST_RATE_LIMIT_BURST", 120, minimum=1),
+                rate_limit_events_per_minute=env_int(env, "INGEST_RATE_LIMIT_EVENTS_PER_MINUTE", 6000),
+                rate_limit_events_burst=env_int(env, "INGEST_RATE_LIMIT_EVENTS_BURST", 2000, minimum=1),
+                rate_limit_address_factor=env_int(env, "INGEST_RATE_LIMIT_ADDRESS_FACTOR", 10, minimum=1),
+                privacy_rate_limit_per_minute=env_int(env, "INGEST_PRIVACY_RATE_LIMIT_PER_MINUTE", 10),
+                privacy_rate_limit_burst=env_int(env, "INGEST_PRIVACY_RATE_LIMIT_BURST", 5, minimum=1),
+                client_address_header=env.get("INGEST_CLIENT_ADDRESS_HEADER", "").strip().lower() or None,
+            ),
+            session_cookie=SessionCookieSettings(
+                same_site=env_choice(env, "INGEST_SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")),
+                secure=env_bool(env, "INGEST_SESSION_COOKIE_SECURE", False),
             ),
             read=ReadSettings(
                 cache_max_age_s=env_int(

@@ -3,8 +3,8 @@
 Every rule of SPEC section 1 lives here: the ids each event type needs, the category derived from
 the type, ranges and sizes, timestamps, the 8 KiB `event_data`, and which body fields only a
 verified identity may set. The result is a dict with the columns of `raw_schema`, ready for either
-sink. Strings PostgreSQL cannot store (NUL characters) are rejected here, so a bad event can never
-make a whole group-commit write fail.
+sink. One-line text with control characters, and anything PostgreSQL or UTF-8 cannot store, is
+rejected here (`text_rules`), so a bad event never reaches a write.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from ingest_service.errors import Problem, problem_from_msgspec
 from ingest_service.event_types import (
     EVENT_TYPES,
     INTERACTION_TYPES,
+    MAX_ABS_VALUE,
     MAX_CLOCK_SKEW_S,
     MAX_DEVICE_TYPE,
     MAX_DURATION_MS,
     MAX_ENTITY_ID,
+    MAX_EVENT_AGE_WITHOUT_KEY_DAYS,
     MAX_EVENT_DATA_BYTES,
     MAX_SESSION_ID,
     MAX_SOURCE,
@@ -37,6 +39,7 @@ from ingest_service.event_types import (
 )
 from ingest_service.identity import Caller
 from ingest_service.payloads import AnalyticsEvent, TrackInteraction
+from ingest_service.text_rules import is_one_line_text
 
 Row = dict[str, Any]
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -49,8 +52,56 @@ def new_event_id() -> str:
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
+def uuid_text(value: str) -> str | None:
+    """A UUID in any form `uuid.UUID` reads, as lower-case canonical text; None when it is not one."""
+    if _CANONICAL_UUID.fullmatch(value):  # the usual form: skip the slower uuid.UUID parse
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _JSON_NUL = b"\\u0000"
+_MAX_SKEW = timedelta(seconds=MAX_CLOCK_SKEW_S)
+_MAX_AGE_WITHOUT_KEY = timedelta(days=MAX_EVENT_AGE_WITHOUT_KEY_DAYS)
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+class NaiveTimestamp(ValueError):
+    """An ISO-8601 time without a zone: which clock it was read from is unknown."""
+
+
+class UnrepresentableTimestamp(ValueError):
+    """A time that exists in its own zone but not in UTC (or overflows the epoch arithmetic)."""
+
+
+def parse_client_time(value: Any) -> datetime | None:
+    """A client time (ISO-8601 with a zone, or epoch milliseconds) in UTC; None when unparseable.
+
+    Raises NaiveTimestamp for a time without a zone and UnrepresentableTimestamp for one like
+    `0001-01-01T00:00:00+14:00`, which is before year 1 in UTC.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return _EPOCH + timedelta(milliseconds=value)
+        except (OverflowError, ValueError) as error:  # beyond year 9999, or NaN/infinity
+            raise UnrepresentableTimestamp() from error
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        raise NaiveTimestamp()
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:
+        raise UnrepresentableTimestamp() from error
 
 
 @dataclass
@@ -61,6 +112,8 @@ class RequestContext:
     caller: Caller
     header_user_agent: str | None
     cookie_session_id: str | None
+    clock_offset: timedelta | None = None
+    """`received_at − sentAt` when the request carried a usable `sentAt` (clock-skew correction)."""
     generated_session_id: str | None = field(default=None)
     _user_agents: dict[str | None, UserAgentInfo] = field(default_factory=dict)
 
@@ -102,8 +155,8 @@ class _Checker:
         if len(value) > max_length:
             self.fail(field_name, f"at most {max_length} characters", "too_long")
             return None
-        if "\x00" in value:
-            self.fail(field_name, "must not contain NUL characters", "invalid_character")
+        if not is_one_line_text(value):
+            self.fail(field_name, "must not contain control characters", "invalid_character")
             return None
         return value
 
@@ -121,47 +174,65 @@ class _Checker:
     def event_id(self, field_name: str, value: str | None) -> str:
         if value is None:
             return new_event_id()
-        if _CANONICAL_UUID.fullmatch(value):  # the usual form: skip the slower uuid.UUID parse
-            return value
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            self.fail(field_name, "must be a UUID", "invalid_event_id")
+        parsed = uuid_text(value)
+        if parsed is None or parsed == NIL_UUID:  # the nil UUID is what a broken generator sends
+            self.fail(field_name, "must be a UUID other than the nil UUID", "invalid_event_id")
             return ""
+        return parsed
 
-    def occurred_at(self, value: str | int | float | None, received_at: datetime) -> datetime:
+    def anonymous_id(self, field_name: str, value: str | None) -> str | None:
+        """SPEC §1: a random UUID kept by the browser; anything else, the nil UUID included, is an error."""
         if value is None:
-            return received_at
-        occurred = None
-        if isinstance(value, bool):
-            pass
-        elif isinstance(value, int | float):
-            try:
-                occurred = _EPOCH + timedelta(milliseconds=value)
-            except (OverflowError, ValueError):
-                occurred = None
-        else:
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None:
-                self.fail(
-                    "timestamp",
-                    "needs a time zone (ISO-8601 with zone, or epoch milliseconds)",
-                    "bad_timestamp",
-                )
-                return received_at
-            occurred = parsed.astimezone(UTC) if parsed is not None else None
-        if occurred is None or occurred.year < 1970:
+            return None
+        parsed = uuid_text(value)
+        if parsed is None or parsed == NIL_UUID:
+            self.fail(field_name, "must be a random UUID (not the nil UUID)", "invalid_anonymous_id")
+            return None
+        return parsed
+
+    def occurred_at(self, value: str | int | float | None, ctx: RequestContext, index: int) -> datetime:
+        """SPEC §1's `occurred_at`: the client's timestamp corrected by the request's clock skew, or
+        `received_at` plus the event's index in microseconds (so a request keeps its order)."""
+        fallback = ctx.received_at + timedelta(microseconds=index)
+        if value is None:
+            return fallback
+        try:
+            occurred = parse_client_time(value)
+        except NaiveTimestamp:
+            self.fail(
+                "timestamp", "needs a time zone (ISO-8601 with zone, or epoch milliseconds)", "bad_timestamp"
+            )
+            return fallback
+        except UnrepresentableTimestamp:
+            self.fail("timestamp", "is not a time representable in UTC", "bad_timestamp")
+            return fallback
+        if occurred is None or occurred < _EPOCH:
             self.fail("timestamp", "must be ISO-8601 with a zone or epoch milliseconds", "bad_timestamp")
-            return received_at
-        if (occurred - received_at).total_seconds() > MAX_CLOCK_SKEW_S:
-            return received_at  # a client clock ahead of ours is not trusted
+            return fallback
+        if ctx.clock_offset is not None:
+            try:
+                occurred += ctx.clock_offset
+            except OverflowError:
+                self.fail("timestamp", "not representable in UTC once corrected by sentAt", "bad_timestamp")
+                return fallback
+        if occurred - ctx.received_at > _MAX_SKEW:
+            return fallback  # a client clock ahead of ours is not trusted
+        if not ctx.caller.is_server_client and ctx.received_at - occurred > _MAX_AGE_WITHOUT_KEY:
+            self.fail(
+                "timestamp",
+                f"more than {MAX_EVENT_AGE_WITHOUT_KEY_DAYS} days before the request was received "
+                "(backfills need an X-Api-Key)",
+                "timestamp_too_old",
+            )
+            return fallback
         return occurred
 
     def event_data(self, field_name: str, data: dict[str, Any]) -> str:
-        encoded = msgspec.json.encode(data)
+        try:
+            encoded = msgspec.json.encode(data)
+        except UnicodeEncodeError:  # a lone surrogate: not text either store can hold
+            self.fail(field_name, "must be valid Unicode text", "invalid_character")
+            return "{}"
         if len(encoded) > MAX_EVENT_DATA_BYTES:
             self.fail(field_name, f"at most {MAX_EVENT_DATA_BYTES} bytes as JSON", "event_data_too_large")
         elif _JSON_NUL in encoded:
@@ -221,7 +292,9 @@ def _search_data(check: _Checker, data: dict[str, Any]) -> None:
         )
 
 
-def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+def analytics_event_to_row(
+    raw: Any, index: int, label: str, ctx: RequestContext
+) -> tuple[Row | None, list[Problem]]:
     """One `/api/analytics` event (seed 004) → (row, []) or (None, problems)."""
     try:
         event = raw if type(raw) is AnalyticsEvent else msgspec.convert(raw, AnalyticsEvent)
@@ -251,8 +324,8 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
             check.fail("value", "required for RATING_COMPLETED", "missing_required")
         elif not low <= value <= high:
             check.fail("value", f"must be between {low:g} and {high:g} for RATING_COMPLETED", "out_of_range")
-    elif value is not None and value != value:  # NaN cannot come from JSON, but keep the column sane
-        check.fail("value", "must be a number", "wrong_type")
+    elif value is not None and not -MAX_ABS_VALUE <= value <= MAX_ABS_VALUE:
+        check.fail("value", f"must be between {-MAX_ABS_VALUE:g} and {MAX_ABS_VALUE:g}", "out_of_range")
     data = dict(event.eventData or {})
     source = _source_from(check, "eventData", data)
     if event.eventType == "SEARCH_PERFORMED":
@@ -266,7 +339,7 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
     row: Row = {
         "event_id": check.event_id("eventId", event.eventId or event.event_id),
         "received_at": ctx.received_at,
-        "occurred_at": check.occurred_at(event.timestamp, ctx.received_at),
+        "occurred_at": check.occurred_at(event.timestamp, ctx, index),
         "session_id": check.text("sessionId", event.sessionId, MAX_SESSION_ID) or ctx.fallback_session_id(),
         "user_id": user_id,
         "event_type": event.eventType,
@@ -281,6 +354,7 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
         "value": value,
         "source": source,
         "event_data": check.event_data("eventData", data),
+        "anonymous_id": check.anonymous_id("anonymousId", event.anonymousId),
     }
     user_agent = check.text("userAgent", user_agent, MAX_USER_AGENT)
     device_type = check.text("deviceType", event.deviceType, MAX_DEVICE_TYPE)
@@ -289,7 +363,9 @@ def analytics_event_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[R
     return _enriched(row, ctx.user_agent_info(user_agent), user_agent, device_type), []
 
 
-def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple[Row | None, list[Problem]]:
+def track_interaction_to_row(
+    raw: Any, index: int, label: str, ctx: RequestContext
+) -> tuple[Row | None, list[Problem]]:
     """One `/api/track` interaction (seed 000) → (row, []) or (None, problems)."""
     try:
         interaction = raw if type(raw) is TrackInteraction else msgspec.convert(raw, TrackInteraction)
@@ -326,7 +402,7 @@ def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple
     row: Row = {
         "event_id": check.event_id("event_id", interaction.event_id or interaction.eventId),
         "received_at": ctx.received_at,
-        "occurred_at": check.occurred_at(interaction.timestamp, ctx.received_at),
+        "occurred_at": check.occurred_at(interaction.timestamp, ctx, index),
         "session_id": check.text("session_id", interaction.session_id, MAX_SESSION_ID)
         or ctx.fallback_session_id(),
         "user_id": user_id,
@@ -342,6 +418,9 @@ def track_interaction_to_row(raw: Any, label: str, ctx: RequestContext) -> tuple
         "value": None,
         "source": source,
         "event_data": check.event_data("metadata", metadata),
+        "anonymous_id": check.anonymous_id(
+            "anonymous_id", interaction.anonymous_id or interaction.anonymousId
+        ),
     }
     user_agent = check.text("user_agent", user_agent, MAX_USER_AGENT)
     if check.problems:

@@ -7,18 +7,30 @@ Linux spreads new connections over the processes by a hash of the connection.
 
 The parent only supervises: it starts the workers, replaces one that dies, and on SIGTERM/SIGINT
 asks every worker to stop gracefully (uvicorn drains in-flight requests, the group-commit writer
-writes what is queued), then exits.
+writes what is queued), then exits. Workers die with it even when it is SIGKILLed. It also owns
+the rate limits' shared bucket table (`rate_limit.py`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import multiprocessing
+import os
+import resource
 import signal
 import socket
 import sys
+import threading
 import time
 from multiprocessing.process import BaseProcess
+
+import uvicorn
+
+from ingest_service.http_protocol import ConnectionLimits, GuardedHttpToolsProtocol
+from ingest_service.rate_limit import SharedTable
+from ingest_service.settings import ServerSettings, Settings
 
 #: a worker that dies sooner than this after its start is broken, not unlucky: stop instead of looping
 CRASH_LOOP_S = 5.0
@@ -27,6 +39,40 @@ GRACEFUL_STOP_S = 30.0
 #: every way of serving: the access log would record client addresses, and the service stores
 #: and logs none (SPEC section 1)
 UVICORN_OPTIONS = {"access_log": False, "proxy_headers": False, "log_level": "info"}
+#: file descriptors kept free of client connections (pool, store files, logs, accept itself)
+RESERVED_FILE_DESCRIPTORS = 64
+MOST_CONNECTIONS = 10_000
+
+
+def max_connections(server: ServerSettings) -> int:
+    if server.max_connections:
+        return server.max_connections
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MOST_CONNECTIONS
+    return max(16, min(MOST_CONNECTIONS, soft - RESERVED_FILE_DESCRIPTORS))
+
+
+def uvicorn_timeouts(server: ServerSettings) -> dict[str, object]:
+    """The options every way of serving sets (also uvicorn's own multi-process fallback)."""
+    return {
+        **UVICORN_OPTIONS,
+        "timeout_keep_alive": server.keep_alive_timeout_s,
+        # answers 503 only when every connection is busy: idle ones are closed first (http_protocol)
+        "limit_concurrency": max_connections(server) + 1,
+        "h11_max_incomplete_event_size": server.max_header_bytes,  # if h11 is ever used
+    }
+
+
+def uvicorn_config(app: object, server: ServerSettings, **options: object) -> uvicorn.Config:
+    """A uvicorn Config with the guarded protocol (read deadline, header limit, connection cap)."""
+    config = uvicorn.Config(app, http=GuardedHttpToolsProtocol, **uvicorn_timeouts(server), **options)
+    config.connection_limits = ConnectionLimits(  # read by GuardedHttpToolsProtocol
+        read_timeout_s=server.read_timeout_s,
+        max_header_bytes=server.max_header_bytes,
+        max_connections=max_connections(server),
+    )
+    return config
 
 
 def reuse_port_supported() -> bool:
@@ -45,12 +91,44 @@ def _listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socke
     return sock
 
 
-def _worker(host: str, port: int) -> None:
-    import uvicorn
+PR_SET_PDEATHSIG = 1
+#: how often a worker checks that its supervisor still lives (the fallback to PR_SET_PDEATHSIG)
+PARENT_CHECK_S = 1.0
 
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Stop this worker when the supervisor dies, even by SIGKILL (no chance to stop us itself).
+
+    Linux delivers SIGTERM (uvicorn's graceful stop) on the parent's death with PR_SET_PDEATHSIG; a
+    thread watching getppid() covers other systems and the race where the parent died before the
+    prctl call. Without this, orphans kept serving the port and a restart failed with "in use".
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still applies
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(PARENT_CHECK_S)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _worker(host: str, port: int, parent_pid: int, shared_rate_limits: SharedTable) -> None:
+    from ingest_service.app import create_app_from_env
+
+    _die_with_parent(parent_pid)
     sock = _listening_socket(host, port, reuse_port=True)
     sock.listen(2048)
-    config = uvicorn.Config("ingest_service.app:create_app_from_env", factory=True, **UVICORN_OPTIONS)
+    config = uvicorn_config(
+        functools.partial(create_app_from_env, shared_rate_limits), Settings.from_env().server, factory=True
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -72,6 +150,7 @@ def serve_workers(host: str, port: int, count: int) -> int:
         return 1
     context = multiprocessing.get_context("spawn")  # no event loop, pool or lock inherited by a fork
     stopping = False
+    shared_rate_limits = SharedTable.create()  # the rate limits hold across the workers
 
     def request_stop(*_: object) -> None:
         nonlocal stopping
@@ -81,7 +160,9 @@ def serve_workers(host: str, port: int, count: int) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     def start() -> tuple[BaseProcess, float]:
-        process = context.Process(target=_worker, args=(host, port), name="ingest-worker")
+        process = context.Process(
+            target=_worker, args=(host, port, os.getpid(), shared_rate_limits), name="ingest-worker"
+        )
         process.start()
         return process, time.monotonic()
 
@@ -107,4 +188,5 @@ def serve_workers(host: str, port: int, count: int) -> int:
         if process.is_alive():
             process.kill()
             process.join()
+    shared_rate_limits.remove()
     return exit_code

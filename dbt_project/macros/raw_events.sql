@@ -15,7 +15,8 @@
       cast(null as varchar) as device_type, cast(null as varchar) as browser, cast(null as varchar) as os,
       cast(null as boolean) as is_bot, cast(null as integer) as duration_ms,
       cast(null as integer) as scroll_depth, cast(null as double precision) as value,
-      cast(null as varchar) as source, cast(null as varchar) as event_data where 1 = 0)") }}
+      cast(null as varchar) as source, cast(null as varchar) as event_data,
+      cast(null as varchar) as anonymous_id where 1 = 0)") }}
 {% endmacro %}
 
 {% macro privacy_events_relation() %}
@@ -53,7 +54,9 @@
     scroll_depth,
     cast(value as double precision) as value,
     source,
-    cast(event_data as {{ json_type() }}) as event_data
+    cast(event_data as {{ json_type() }}) as event_data,
+    {#- Parquet files written before the column existed read it as null (union_by_name) #}
+    anonymous_id
   from {{ raw_events_relation() }} as raw_events
   where {{ where_sql }}
 {% endmacro %}

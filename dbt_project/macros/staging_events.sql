@@ -12,7 +12,7 @@
     select
         event_id, received_at, occurred_at, session_id, user_id, actor_id, event_type,
         event_category, perfume_id, house_id, post_id, path, referrer, user_agent, device_type,
-        browser, os, duration_ms, scroll_depth, value, source, event_data
+        browser, os, duration_ms, scroll_depth, value, source, event_data, anonymous_id
     from {{ deliveries }} as deliveries
     where deliveries.is_winner
         and not deliveries.is_deleted

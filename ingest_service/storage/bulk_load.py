@@ -21,6 +21,9 @@ from ingest_service.storage.raw_schema import (
     RAW_EVENT_COLUMN_NAMES,
     RAW_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_RELATION,
+    REJECTED_EVENT_COLUMN_NAMES,
+    REJECTED_EVENTS_ARROW_SCHEMA,
+    REJECTED_EVENTS_RELATION,
 )
 
 Row = Mapping[str, Any]
@@ -49,20 +52,23 @@ def append_rows_parquet(directory: Path, rows: Sequence[Row]) -> Path | None:
 
 
 COPY_SQL = f"copy {RAW_EVENTS_RELATION} ({', '.join(RAW_EVENT_COLUMN_NAMES)}) from stdin"
+COPY_REJECTED_SQL = f"copy {REJECTED_EVENTS_RELATION} ({', '.join(REJECTED_EVENT_COLUMN_NAMES)}) from stdin"
+_REJECTED_COLUMNS = operator.itemgetter(*REJECTED_EVENT_COLUMN_NAMES)
 
 
 _ALL_COLUMNS = operator.itemgetter(*RAW_EVENT_COLUMN_NAMES)
 _COLUMN_SET = frozenset(RAW_EVENT_COLUMN_NAMES)
+_EVENT_DATA_INDEX = RAW_EVENT_COLUMN_NAMES.index("event_data")
 
 
 def _copy_values(rows: Iterable[Row]) -> Iterable[tuple[Any, ...]]:
     for row in rows:
         if row.keys() == _COLUMN_SET and type(row["event_data"]) is str:
-            # the service's rows: every column, JSON already text; one C call instead of 22 lookups
+            # the service's rows: every column, JSON already text; one C call instead of a lookup per column
             yield _ALL_COLUMNS(row)
             continue
         values = [row.get(name) for name in RAW_EVENT_COLUMN_NAMES]
-        values[-1] = _event_data_text(values[-1])
+        values[_EVENT_DATA_INDEX] = _event_data_text(values[_EVENT_DATA_INDEX])
         yield tuple(values)
 
 
@@ -76,15 +82,33 @@ def copy_rows_postgres(connection: psycopg.Connection, rows: Iterable[Row]) -> i
     return count
 
 
+async def _copy_async(
+    connection: psycopg.AsyncConnection, sql: str, values: Iterable[tuple[Any, ...]]
+) -> int:
+    count = 0
+    async with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row_values in values:
+            await copy.write_row(row_values)
+            count += 1
+    return count
+
+
 async def copy_rows_postgres_async(connection: psycopg.AsyncConnection, rows: Iterable[Row]) -> int:
     """`copy_rows_postgres` for an async connection: the same SQL and the same values.
 
     The ingest service formats rows on its event loop and waits for PostgreSQL without blocking it;
     formatting in a worker thread instead would fight the event loop for the GIL on every request.
     """
-    count = 0
-    async with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
-        for values in _copy_values(rows):
-            await copy.write_row(values)
-            count += 1
-    return count
+    return await _copy_async(connection, COPY_SQL, _copy_values(rows))
+
+
+async def copy_rejected_rows_postgres_async(connection: psycopg.AsyncConnection, rows: Iterable[Row]) -> int:
+    """Rejected events (every column of `REJECTED_EVENT_COLUMNS`) into `raw.rejected_events`."""
+    return await _copy_async(connection, COPY_REJECTED_SQL, map(_REJECTED_COLUMNS, rows))
+
+
+def rejected_rows_to_arrow(rows: Sequence[Row]) -> pa.Table:
+    return pa.Table.from_pydict(
+        {name: [row[name] for row in rows] for name in REJECTED_EVENT_COLUMN_NAMES},
+        schema=REJECTED_EVENTS_ARROW_SCHEMA,
+    )

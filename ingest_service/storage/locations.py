@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest_service.environment import SettingsError, sql_identifier
-from ingest_service.storage.raw_schema import PRIVACY_EVENTS_TABLE, RAW_EVENTS_TABLE, RAW_SCHEMA_NAME
+from ingest_service.storage.raw_schema import (
+    PRIVACY_EVENTS_TABLE,
+    RAW_EVENTS_TABLE,
+    RAW_SCHEMA_NAME,
+    REJECTED_EVENTS_TABLE,
+)
 
 #: the repository's `data/`, where DATA_DIR points when unset
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -74,6 +79,11 @@ class RawStores:
     def privacy_dir(self) -> Path:
         """Embedded privacy log: immutable Parquet files."""
         return self.data_dir / RAW_SCHEMA_NAME / PRIVACY_EVENTS_TABLE
+
+    @property
+    def rejected_dir(self) -> Path:
+        """Embedded rejected events (SPEC section 11): immutable Parquet files."""
+        return self.data_dir / RAW_SCHEMA_NAME / REJECTED_EVENTS_TABLE
 
     @property
     def privacy_store(self) -> str | Path:

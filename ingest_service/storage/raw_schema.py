@@ -2,7 +2,8 @@
 
 Everything that writes or reads raw events (the ingest sinks, the dbt sources, tests, benchmarks,
 the lifecycle jobs) takes the column names and types from here, so the PostgreSQL table, the
-embedded Parquet files and the warehouse can never drift apart.
+embedded Parquet files and the warehouse can never drift apart. The privacy log and the rejected
+events are here too, for the same reason.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import pyarrow as pa
 RAW_SCHEMA_NAME = "raw"
 RAW_EVENTS_TABLE = "interaction_events"
 PRIVACY_EVENTS_TABLE = "user_privacy_events"
+REJECTED_EVENTS_TABLE = "rejected_events"
 #: the PostgreSQL relations, schema-qualified
 RAW_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE}"
 PRIVACY_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE}"
+REJECTED_EVENTS_RELATION = f"{RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE}"
 
 #: (column, PostgreSQL type, Arrow type, nullable) in table order.
 RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
@@ -41,6 +44,10 @@ RAW_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
     ("source", "text", pa.string(), True),
     # JSON object text in Parquet, jsonb in PostgreSQL
     ("event_data", "jsonb", pa.string(), False),
+    # Added after the first release, so last: a table created before it gets it by `alter table
+    # ... add column` (appended), and both kinds of table then have the same column order. Older
+    # Parquet files lack it; readers use `union_by_name`, which reads it as null there.
+    ("anonymous_id", "text", pa.string(), True),  # a UUID, lower-case canonical text
 )
 
 RAW_EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, *_ in RAW_EVENT_COLUMNS)
@@ -63,6 +70,32 @@ PRIVACY_EVENTS_ARROW_SCHEMA = pa.schema(
 )
 
 
+#: Events answered with a per-event error (SPEC §11), kept for inspection and replay. Never the
+#: address, the Authorization header or cookies; `event` is the event as sent, as JSON text, cut
+#: to MAX_REJECTED_EVENT_BYTES (then `event_truncated`, and the text is no longer valid JSON).
+REJECTED_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
+    ("rejection_id", "uuid", pa.string(), False),
+    ("received_at", "timestamptz", pa.timestamp("us", tz="UTC"), False),
+    ("endpoint", "text", pa.string(), False),  # /api/analytics | /api/track
+    ("reason", "text", pa.string(), False),  # the rule of the first error (metric label)
+    ("error", "text", pa.string(), False),  # every message, joined by "; "
+    ("user_id", "text", pa.string(), True),  # the verified identity only
+    ("session_id", "text", pa.string(), True),
+    ("anonymous_id", "text", pa.string(), True),
+    ("event", "text", pa.string(), False),
+    ("event_truncated", "boolean", pa.bool_(), False),
+)
+REJECTED_EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, *_ in REJECTED_EVENT_COLUMNS)
+MAX_REJECTED_EVENT_BYTES = 8 * 1024
+
+REJECTED_EVENTS_ARROW_SCHEMA = pa.schema(
+    [
+        pa.field(name, arrow_type, nullable=nullable)
+        for name, _, arrow_type, nullable in REJECTED_EVENT_COLUMNS
+    ]
+)
+
+
 def _column_ddl(columns: tuple[tuple[str, str, pa.DataType, bool], ...]) -> str:
     return ",\n    ".join(
         f"{name} {pg_type}{'' if nullable else ' not null'}" for name, pg_type, _, nullable in columns
@@ -79,6 +112,7 @@ create schema if not exists {RAW_SCHEMA_NAME};
 create table if not exists {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (
     {_column_ddl(RAW_EVENT_COLUMNS)}
 );
+alter table {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} add column if not exists anonymous_id text;
 -- the pipeline reads new events by arrival time; erasure and export look users up
 create index if not exists interaction_events_received_at_idx
     on {RAW_SCHEMA_NAME}.{RAW_EVENTS_TABLE} (received_at);
@@ -93,4 +127,12 @@ create index if not exists user_privacy_events_user_idx
     on {RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE} (user_id, requested_at);
 create index if not exists user_privacy_events_requested_at_idx
     on {RAW_SCHEMA_NAME}.{PRIVACY_EVENTS_TABLE} (requested_at);
+
+create table if not exists {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (
+    {_column_ddl(REJECTED_EVENT_COLUMNS)}
+);
+create index if not exists rejected_events_received_at_idx
+    on {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (received_at);
+create index if not exists rejected_events_user_id_idx
+    on {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (user_id) where user_id is not null;
 """

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import math
 import os
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +25,23 @@ from typing import Any, Protocol
 
 import psycopg
 import psycopg.errors
+import pyarrow as pa
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ingest_service.errors import RejectedByStore, StorageUnavailable
 from ingest_service.settings import StorageSettings
-from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres_async
-from ingest_service.storage.parquet_files import ensure_store
+from ingest_service.storage.bulk_load import (
+    copy_rejected_rows_postgres_async,
+    copy_rows_postgres_async,
+    rejected_rows_to_arrow,
+    rows_to_arrow,
+)
+from ingest_service.storage.parquet_files import (
+    TMP_SUFFIX,
+    ensure_store,
+    remove_stale_temporary_files,
+    write_parquet_atomically,
+)
 from ingest_service.storage.privacy_log import (
     INSERT_SQL,
     OPTED_OUT_AMONG_SQL,
@@ -40,6 +52,7 @@ from ingest_service.storage.raw_schema import (
     POSTGRES_DDL,
     PRIVACY_EVENTS_ARROW_SCHEMA,
     RAW_EVENTS_ARROW_SCHEMA,
+    REJECTED_EVENTS_ARROW_SCHEMA,
 )
 
 logger = logging.getLogger("ingest_service.storage")
@@ -55,6 +68,9 @@ class Sink(Protocol):
 
     async def append(self, rows: Sequence[Row]) -> int:
         """Store `rows` durably, minus opted-out users' rows; returns how many were written."""
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        """Store rejected events (SPEC §11), minus opted-out users' rows; returns how many were written."""
 
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         """Append to the privacy log, durably."""
@@ -83,8 +99,18 @@ def migrate_postgres(connection: psycopg.Connection) -> None:
 _POSTGRES_DOWN = (psycopg.Error, PoolTimeout, OSError)
 #: how long one background series of reconnection attempts lasts (attempts at 0, 1 and 2 s)
 RECONNECT_SERIES_S = 2.0
-#: errors about the data, not the store: retrying the same rows would fail again
-_POSTGRES_BAD_DATA = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+#: errors about the data, not the store: retrying the same rows would fail again. Validation keeps
+#: such values out; this is the safety net that makes one bad row fail only its own request (the
+#: group-commit writer then writes each request of the group alone). Encoding and formatting
+#: errors are raised while the COPY is formatted, before anything is committed.
+_POSTGRES_BAD_DATA = (
+    psycopg.errors.DataError,
+    psycopg.errors.IntegrityError,
+    UnicodeError,
+    ValueError,
+    TypeError,
+)
+_ARROW_BAD_DATA = (UnicodeError, ValueError, TypeError, pa.ArrowException)
 
 
 async def open_pool(
@@ -168,19 +194,29 @@ class PostgresSink:
         raise StorageUnavailable("no working connection")
 
     @staticmethod
-    async def _append_on(connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> int:
+    async def _kept(connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> Sequence[Row]:
         users = _user_ids(rows)
-        if users:
-            cursor = await connection.execute(OPTED_OUT_AMONG_SQL, (users,))
-            rows = _without_opted_out(rows, {row[0] for row in await cursor.fetchall()})
+        if not users:
+            return rows
+        cursor = await connection.execute(OPTED_OUT_AMONG_SQL, (users,))
+        return _without_opted_out(rows, {row[0] for row in await cursor.fetchall()})
+
+    async def _append_on(self, connection: psycopg.AsyncConnection, rows: Sequence[Row]) -> int:
         # autocommit: when this returns, PostgreSQL has committed and flushed the COPY
-        return await copy_rows_postgres_async(connection, rows)
+        return await copy_rows_postgres_async(connection, await self._kept(connection, rows))
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        await self._ensure_schema()
+        async with self._pool.connection() as connection:
+            return await copy_rejected_rows_postgres_async(connection, await self._kept(connection, rows))
 
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         await self._ensure_schema()
         try:
             async with self._pool.connection() as connection:
                 await connection.execute(INSERT_SQL, (user_id, action, datetime.now(UTC)))
+        except _POSTGRES_BAD_DATA as error:
+            raise RejectedByStore(type(error).__name__) from error
         except _POSTGRES_DOWN as error:
             raise StorageUnavailable(type(error).__name__) from error
 
@@ -198,27 +234,59 @@ class PostgresSink:
             await self._pool.close()
 
 
+_PROBE_BYTES = b"\0" * (64 * 1024)
+
+
 class ParquetSink:
     """The embedded store: one immutable Parquet file per group, written atomically."""
 
     name = "embedded"
 
-    def __init__(self, events_dir: Path, privacy_dir: Path) -> None:
+    def __init__(self, events_dir: Path, privacy_dir: Path, rejected_dir: Path | None = None) -> None:
         self.events_dir = events_dir
         self.privacy_dir = privacy_dir
+        self.rejected_dir = rejected_dir or events_dir.parent / "rejected_events"
         self._opt_outs = EmbeddedOptOutCache(privacy_dir)
 
     async def open(self) -> None:
         try:
-            await asyncio.to_thread(ensure_store, self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-            await asyncio.to_thread(ensure_store, self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA)
+            await asyncio.to_thread(self._prepare)
         except OSError as error:
             logger.warning("embedded store not writable at startup: %s", error)
 
-    def _append(self, rows: Sequence[Row]) -> int:
+    def _prepare(self) -> None:
+        for directory, schema in (
+            (self.events_dir, RAW_EVENTS_ARROW_SCHEMA),
+            (self.privacy_dir, PRIVACY_EVENTS_ARROW_SCHEMA),
+            (self.rejected_dir, REJECTED_EVENTS_ARROW_SCHEMA),
+        ):
+            ensure_store(directory, schema)
+            removed = remove_stale_temporary_files(directory)
+            if removed:
+                logger.info("removed %d temporary files a killed writer left in %s", removed, directory)
+
+    def _kept(self, rows: Sequence[Row]) -> Sequence[Row]:
         users = _user_ids(rows)
-        kept = _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
-        append_rows_parquet(self.events_dir, kept)
+        return _without_opted_out(rows, self._opt_outs.opted_out(users)) if users else rows
+
+    def _append_rejected(self, rows: Sequence[Row]) -> int:
+        kept = self._kept(rows)
+        if kept:
+            write_parquet_atomically(self.rejected_dir, rejected_rows_to_arrow(kept))
+        return len(kept)
+
+    async def append_rejected(self, rows: Sequence[Row]) -> int:
+        return await asyncio.to_thread(self._append_rejected, rows)
+
+    def _append(self, rows: Sequence[Row]) -> int:
+        kept = self._kept(rows)
+        if not kept:
+            return 0
+        try:
+            table = rows_to_arrow(kept)
+        except _ARROW_BAD_DATA as error:  # before any file is written
+            raise RejectedByStore(type(error).__name__) from error
+        write_parquet_atomically(self.events_dir, table)
         return len(kept)
 
     async def append(self, rows: Sequence[Row]) -> int:
@@ -230,12 +298,24 @@ class ParquetSink:
     async def record_privacy_action(self, user_id: str, action: str) -> None:
         try:
             await asyncio.to_thread(record_privacy_action, self.privacy_dir, user_id, action)
+        except _ARROW_BAD_DATA as error:
+            raise RejectedByStore(type(error).__name__) from error
         except OSError as error:
             raise StorageUnavailable(f"{type(error).__name__}: {error.strerror}") from error
 
     def _ready(self) -> bool:
+        """Whether a write can succeed now: write, fsync and remove a probe about the size of a
+        group's file (a full disk still lets a directory be listed and `access()` say writable)."""
         ensure_store(self.events_dir, RAW_EVENTS_ARROW_SCHEMA)
-        return os.access(self.events_dir, os.W_OK)
+        probe = self.events_dir / f".ready-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(_PROBE_BYTES)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+        return True
 
     async def ready(self) -> bool:
         try:
@@ -251,4 +331,4 @@ def make_sink(storage: StorageSettings) -> Sink:
     if storage.database_url:
         return PostgresSink(storage.database_url, storage.pool_size, storage.connect_timeout_s)
     stores = storage.raw_stores
-    return ParquetSink(stores.events_dir, stores.privacy_dir)
+    return ParquetSink(stores.events_dir, stores.privacy_dir, stores.rejected_dir)

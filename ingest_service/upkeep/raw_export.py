@@ -19,6 +19,7 @@ import duckdb
 from psycopg.rows import dict_row
 
 from ingest_service.storage.locations import RawStores
+from ingest_service.storage.parquet_files import EMPTY_FILE_NAME
 from ingest_service.storage.raw_schema import PRIVACY_EVENT_COLUMNS, RAW_EVENT_COLUMN_NAMES
 from ingest_service.upkeep.embedded_rewrite import data_files, store_lock
 from ingest_service.upkeep.postgres_store import (
@@ -70,10 +71,15 @@ def _parquet_rows(directory: Path, columns: list[str], user_id: str) -> list[dic
     files = data_files(directory)
     if not files:
         return []
+    # files written before a column was added lack it: read by name, with the empty file (which
+    # has the current schema) so a column none of the data files has reads as null
+    empty = directory / EMPTY_FILE_NAME
+    if empty.exists():
+        files.append(empty)
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
         cursor = connection.execute(
-            f"select {', '.join(columns)} from read_parquet(?) where user_id = ?",
+            f"select {', '.join(columns)} from read_parquet(?, union_by_name = true) where user_id = ?",
             [[str(path) for path in files], user_id],
         )
         names = [column[0] for column in cursor.description]

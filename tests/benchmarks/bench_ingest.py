@@ -121,7 +121,7 @@ def sample_rows(count: int) -> list[dict]:
             duration=1200,
             **kind,
         )
-        row, problems = analytics_event_to_row(event, "event", ctx)
+        row, problems = analytics_event_to_row(event, 0, "event", ctx)
         assert not problems, problems
         rows.append(row)
     return rows

@@ -2,10 +2,13 @@
 
 `IngestHarness` runs the Litestar app in-process (Litestar's TestClient, lifespan included) and
 reads back what was really stored: rows from PostgreSQL, or the Parquet files through DuckDB.
+Every response a test provokes through it is checked against the published OpenAPI at teardown
+(`contract_check`): a test whose responses differ from the contract fails.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +23,8 @@ from litestar.testing import TestClient
 
 from ingest_service.app import create_app
 from ingest_service.settings import Settings
+from tests.ingest.contract_check import ResponseRecorder, contract_problems
+from tests.ingest.service_process import Server, server_starter
 
 JWT_SECRET = "test-secret-for-the-ingest-tests-only-" + "0123456789abcdef" * 2  # 70 bytes: fine for HS512 too
 API_KEY = "server-key-1"
@@ -46,35 +51,43 @@ class IngestHarness:
         headers: dict[str, str] | None = None,
         content_type: str = "application/json",
     ):
-        import json
-
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
         all_headers = {"Content-Type": content_type, "User-Agent": FIREFOX_LINUX, **(headers or {})}
         return self.client.post(path, content=content, headers=all_headers)
 
-    def rows(self, where: str = "true") -> list[dict[str, Any]]:
-        """Stored raw events as dicts (event_id as text, event_data as a dict), oldest first."""
+    def _select(self, table: str, directory: Path, id_column: str, where: str) -> list[dict[str, Any]]:
         if self.settings.database_url:
             with psycopg.connect(self.settings.database_url) as connection, connection.cursor() as cursor:
                 cursor.execute(
-                    f"select * from raw.interaction_events where {where} order by received_at, event_id::text"
+                    f"select * from raw.{table} where {where} order by received_at, {id_column}::text"
                 )
                 names = [column.name for column in cursor.description]
                 rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
             for row in rows:
-                row["event_id"] = str(row["event_id"])
+                row[id_column] = str(row[id_column])
             return rows
-        import json
-
-        pattern = str(self.settings.storage.raw_stores.events_dir / "*.parquet")
+        pattern = str(directory / "*.parquet")
         relation = duckdb.sql(
-            f"select * from read_parquet('{pattern}') where {where} order by received_at, event_id"
+            f"select * from read_parquet('{pattern}', union_by_name = true) where {where}"
+            f" order by received_at, {id_column}"
         )
-        names = relation.columns
-        rows = [dict(zip(names, values, strict=True)) for values in relation.fetchall()]
-        for row in rows:
-            row["event_data"] = json.loads(row["event_data"])
+        return [dict(zip(relation.columns, values, strict=True)) for values in relation.fetchall()]
+
+    def rows(self, where: str = "true") -> list[dict[str, Any]]:
+        """Stored raw events as dicts (event_id as text, event_data as a dict), oldest first."""
+        rows = self._select(
+            "interaction_events", self.settings.storage.raw_stores.events_dir, "event_id", where
+        )
+        if not self.settings.database_url:
+            for row in rows:
+                row["event_data"] = json.loads(row["event_data"])
         return rows
+
+    def rejected_rows(self, where: str = "true") -> list[dict[str, Any]]:
+        """Stored rejected events (SPEC §11) as dicts, oldest first."""
+        return self._select(
+            "rejected_events", self.settings.storage.raw_stores.rejected_dir, "rejection_id", where
+        )
 
 
 def settings_for(data_dir: Path, database_url: str | None = None, **env: str) -> Settings:
@@ -95,16 +108,23 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., IngestHarness]]:
     """make_harness(database_url=None, **env) → a running app (closed at teardown)."""
     clients: list[TestClient] = []
 
+    recorder = ResponseRecorder()
+
     def make(database_url: str | None = None, **env: str) -> IngestHarness:
         settings = settings_for(tmp_path / f"data-{uuid.uuid4().hex[:6]}", database_url, **env)
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
+        client.event_hooks["response"] = [recorder.record]
         clients.append(client)
         return IngestHarness(client, settings)
 
     yield make
+    document = clients[0].get("/schema/openapi.json").json() if clients else None
     for client in clients:
         client.__exit__(None, None, None)
+    if document is not None:
+        problems = contract_problems(document, recorder.responses)
+        assert not problems, "responses that differ from the published OpenAPI:\n" + "\n".join(problems)
 
 
 @pytest.fixture
@@ -125,3 +145,9 @@ def any_ingest(request: pytest.FixtureRequest, make_harness, make_postgres_datab
     if request.param == "postgres":
         return make_harness(make_postgres_database("ingest"))
     return make_harness()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """start_server(file_limit=None, **env) → the real service as a process (stopped at teardown)."""
+    yield from server_starter(tmp_path)

@@ -12,13 +12,9 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -29,69 +25,12 @@ import pytest
 from ingest_service.workers import CRASH_LOOP_S
 from tests.conftest import ADMIN_URL
 from tests.ingest.conftest import API_KEY
+from tests.ingest.service_process import children_of, socket_inodes_of, tcp_sockets
 
 pytestmark = [pytest.mark.slow]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 #: reconnection attempts are at most ~1 s apart (RECONNECT_SERIES_S): 0.1–0.3 s measured, also with
 #: both cores busy; 4.5 s with psycopg_pool's uncapped backoff; the rest is slack for a loaded machine
 RECOVERY_BOUND_S = 4.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen, base_url: str, log_path: Path) -> None:
-        self.process = process
-        self.base_url = base_url
-        self.log_path = log_path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-
-    def start(**env: str) -> Server:
-        port = _free_port()
-        log_path = tmp_path / f"server-{port}.log"
-        full_env = {
-            **{key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATA_DIR")},
-            "INGEST_HOST": "127.0.0.1",
-            "INGEST_PORT": str(port),
-            "INGEST_API_KEYS": API_KEY,
-            "INGEST_RATE_LIMIT_PER_MINUTE": "0",
-            **env,
-        }
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ingest_service"], cwd=REPO_ROOT, env=full_env, stdout=log, stderr=log
-            )
-        server = Server(process, f"http://127.0.0.1:{port}", log_path)
-        servers.append(server)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"the service exited:\n{server.log()}"
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"the service did not start:\n{server.log()}")
-
-    yield start
-    for server in servers:
-        if server.process.poll() is None:
-            server.process.terminate()
-            try:
-                server.process.wait(10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
 
 
 class Load:
@@ -236,41 +175,18 @@ def test_no_client_address_is_logged(start_server, tmp_path):
         assert not re.search(r"\b\d{1,3}(\.\d{1,3}){3}:\d+ - \"", line), line  # uvicorn's access-log form
 
 
-def _tcp_sockets(port: int, state: str) -> set[str]:
-    """Inodes of the IPv4 TCP sockets on local `port` in `state` (0A listening, 01 established)."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
-            inodes.add(fields[9])
-    return inodes
-
-
-def _socket_inodes_of(pid: int) -> set[str]:
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd) if fd.is_symlink() else ""
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    return inodes
-
-
-def _children_of(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 @pytest.mark.postgres
 def test_several_workers_share_connections_evenly_and_stop_together(start_server, make_postgres_database):
     url = make_postgres_database("workers")
     server = start_server(DATABASE_URL=url, INGEST_WORKERS="2")
     port = int(server.base_url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 30
-    while len(_tcp_sockets(port, "0A")) < 2:  # every worker has its own listening socket
+    while len(tcp_sockets(port, "0A")) < 2:  # every worker has its own listening socket
         assert time.monotonic() < deadline, f"two listening sockets expected:\n{server.log()}"
         time.sleep(0.1)
     started = time.monotonic()  # every worker is listening, so the supervisor started them before this
-    listening = _tcp_sockets(port, "0A")
-    workers = [pid for pid in _children_of(server.process.pid) if _socket_inodes_of(pid) & listening]
+    listening = tcp_sockets(port, "0A")
+    workers = [pid for pid in children_of(server.process.pid) if socket_inodes_of(pid) & listening]
     assert len(workers) == 2
 
     clients = [httpx.Client(base_url=server.base_url, headers={"X-Api-Key": API_KEY}) for _ in range(64)]
@@ -281,8 +197,8 @@ def test_several_workers_share_connections_evenly_and_stop_together(start_server
             event = {"eventType": "PAGE_VIEW", "path": "/", "eventId": event_id}
             assert client.post("/api/analytics", json={"events": [event]}).status_code == 200
             acked.add(event_id)
-        established = _tcp_sockets(port, "01")
-        per_worker = [len(_socket_inodes_of(pid) & established) for pid in workers]
+        established = tcp_sockets(port, "01")
+        per_worker = [len(socket_inodes_of(pid) & established) for pid in workers]
         assert sum(per_worker) == 64
         # one shared socket gave splits like 27/5 of 32; by hash, fewer than 16 of 64 has odds under 1e-4
         assert min(per_worker) >= 16, per_worker
@@ -296,11 +212,11 @@ def test_several_workers_share_connections_evenly_and_stop_together(start_server
     os.kill(workers[0], signal.SIGKILL)
     deadline = time.monotonic() + 30
     while True:
-        listening = _tcp_sockets(port, "0A")
+        listening = tcp_sockets(port, "0A")
         replacements = [
             pid
-            for pid in _children_of(server.process.pid)
-            if pid not in workers and _socket_inodes_of(pid) & listening
+            for pid in children_of(server.process.pid)
+            if pid not in workers and socket_inodes_of(pid) & listening
         ]
         if replacements:
             break

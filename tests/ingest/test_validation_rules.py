@@ -6,8 +6,6 @@ valid event is stored, the bad one is reported with its index and a message nami
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from tests.ingest.conftest import bearer
@@ -129,7 +127,7 @@ RULES = [
     ({**VALID, "eventData": [1, 2]}, "events[1].eventData: expected an object, got array"),
     ({**VALID, "eventData": {"source": "s" * 65}}, "events[1].eventData.source: at most 64 characters"),
     ({**VALID, "eventData": {"source": 3}}, "events[1].eventData.source: expected a string, got int"),
-    ({**VALID, "eventId": "not-a-uuid"}, "events[1].eventId: must be a UUID"),
+    ({**VALID, "eventId": "not-a-uuid"}, "events[1].eventId: must be a UUID other than the nil UUID"),
     (
         {**VALID, "timestamp": "yesterday"},
         "events[1].timestamp: must be ISO-8601 with a zone or epoch milliseconds",
@@ -142,7 +140,7 @@ RULES = [
         {**VALID, "timestamp": True},
         "events[1].timestamp: expected epoch milliseconds or an ISO-8601 string, got bool",
     ),
-    ({**VALID, "path": "/a\u0000b"}, "events[1].path: must not contain NUL characters"),
+    ({**VALID, "path": "/a\u0000b"}, "events[1].path: must not contain control characters"),
     ({**VALID, "eventData": {"k": "a\u0000"}}, "events[1].eventData: must not contain NUL characters"),
     (
         {
@@ -183,32 +181,6 @@ def test_several_broken_rules_are_all_reported(embedded_ingest):
         "events[1].perfumeId: required for RATING_COMPLETED",
         "events[1].value: must be between 1 and 5 for RATING_COMPLETED",
     ]
-
-
-def test_timestamps(embedded_ingest):
-    now = datetime.now(UTC)
-    in_the_past = datetime(2026, 3, 4, 5, 6, 7, 123000, tzinfo=UTC)
-    epoch_ms = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp() * 1000)
-    events = [
-        {**VALID, "path": "/iso", "timestamp": "2026-03-04T07:06:07.123+02:00"},
-        {**VALID, "path": "/z", "timestamp": "2026-03-04T05:06:07.123Z"},
-        {**VALID, "path": "/epoch", "timestamp": epoch_ms},
-        {**VALID, "path": "/soon", "timestamp": (now + timedelta(minutes=4)).isoformat()},
-        {**VALID, "path": "/future", "timestamp": (now + timedelta(minutes=6)).isoformat()},
-        {**VALID, "path": "/absent"},
-    ]
-    response = embedded_ingest.post("/api/analytics", {"events": events})
-    assert response.json()["count"] == 6
-    rows = {row["path"]: row for row in embedded_ingest.rows()}
-
-    assert rows["/iso"]["occurred_at"] == in_the_past
-    assert rows["/z"]["occurred_at"] == in_the_past
-    assert rows["/epoch"]["occurred_at"] == datetime(2026, 2, 1, tzinfo=UTC)
-    soon = rows["/soon"]
-    assert soon["occurred_at"] > soon["received_at"]  # less than 5 minutes ahead: kept
-    for late in ("/future", "/absent"):  # more than 5 minutes ahead, or absent: received_at
-        assert rows[late]["occurred_at"] == rows[late]["received_at"]
-    assert abs(rows["/absent"]["received_at"] - now) < timedelta(seconds=30)
 
 
 def test_client_event_id_is_kept(embedded_ingest):

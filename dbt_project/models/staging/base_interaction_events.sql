@@ -29,7 +29,7 @@
   'event_id', 'received_at', 'occurred_at', 'session_id', 'user_id', 'actor_id', 'event_type',
   'event_category', 'perfume_id', 'house_id', 'post_id', 'path', 'referrer', 'user_agent',
   'device_type', 'browser', 'os', 'is_bot', 'duration_ms', 'scroll_depth', 'value', 'source',
-  'event_data',
+  'event_data', 'anonymous_id',
 ] -%}
 {%- set privacy = ref('base_user_privacy_states') -%}
 {%- set state = last_build() -%}
@@ -142,6 +142,7 @@ erased_without_delivery as (
         cast(null as integer) as scroll_depth, cast(null as double precision) as value,
         cast(null as varchar) as source,
         {{ keep_result_perfume_ids('event_data') }} as event_data,
+        cast(null as varchar) as anonymous_id,
         false as is_winner,
         true as is_deleted
     from {{ this }}
