@@ -38,16 +38,15 @@ import msgspec
 import psycopg
 import pyarrow as pa
 from litestar import Litestar, Request, Response, get
-from litestar.datastructures import ResponseHeader
 from litestar.exceptions import ValidationException
-from litestar.openapi import ResponseSpec
 from litestar.params import Parameter, PathParameter
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ingest_service.errors import JSON, IngestError, Unauthorized
 from ingest_service.identity import identify
-from ingest_service.payloads import ErrorBody
+from ingest_service.openapi_contract import contract_operation
+from ingest_service.payloads import PerfumeStatsBody, TrendingBody, TrendingPerfume, UserProfileBody, camel
 from ingest_service.settings import Settings
 from ingest_service.storage.mart_builds import MartBuild, latest_builds, latest_builds_sql, mart_build
 from ingest_service.storage.sinks import open_pool
@@ -67,80 +66,6 @@ DEFAULT_TRENDING_LIMIT = 20
 MAX_TRENDING_LIMIT = 100
 JSON_COLUMNS = ("preferred_houses", "preferred_notes", "preferred_price_range")
 RETRY_AFTER_S = 30
-
-
-# ---------------------------------------------------------------------------- response bodies
-
-
-def camel(name: str) -> str:
-    """`views_24h` → `views24h`, `page_views_30d` → `pageViews30d` (msgspec's own "camel" would
-    capitalize the digits' suffix: `views24H`)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-class TrendingPerfume(msgspec.Struct, rename=camel):
-    rank: int
-    perfume_id: str
-    trending_score: float
-    views_24h: int
-    velocity: float
-
-
-class TrendingBody(msgspec.Struct, rename=camel):
-    """The trending perfumes, by rank (SPEC section 5, `trending_perfumes`)."""
-
-    as_of: datetime
-    perfumes: list[TrendingPerfume]
-
-
-class PerfumeStatsBody(msgspec.Struct, rename=camel):
-    """One perfume's `perfume_interaction_stats` row (SPEC section 5)."""
-
-    as_of: datetime
-    perfume_id: str
-    total_views: int
-    unique_viewers: int
-    avg_view_duration_ms: float | None
-    total_ratings: int
-    avg_rating: float | None
-    in_wishlist_count: int
-    in_collection_count: int
-    search_clicks: int
-    search_impressions: int
-    views_last_7_days: int
-    trending_score: float
-    last_viewed_at: datetime | None
-
-
-class PriceRange(msgspec.Struct):
-    min: float
-    max: float
-    avg: float
-
-
-class UserProfileBody(msgspec.Struct, rename=camel, kw_only=True):
-    """The caller's own `user_behavior_profile` row (SPEC section 5)."""
-
-    as_of: datetime
-    user_id: str
-    total_sessions: int
-    stitched_events: int | None = None
-    """Events of theirs that had no user id of their own (null until the mart has the column)."""
-    page_views_30d: int
-    searches_30d: int
-    perfumes_viewed_30d: int
-    avg_session_duration_seconds: float | None
-    total_ratings: int
-    avg_rating_value: float | None
-    collection_size: int
-    wishlist_size: int
-    preferred_houses: list[str]
-    preferred_notes: list[str]
-    preferred_price_range: PriceRange | None
-    engagement_score: float
-    first_seen_at: datetime
-    last_active_at: datetime
 
 
 def _plain(value: Any) -> Any:
@@ -420,41 +345,16 @@ def _limit_error(_: Request, __: ValidationException) -> Response:
     return Response({"error": LIMIT_RULE}, status_code=400, media_type=JSON)
 
 
-_CACHE_HEADERS = [
-    ResponseHeader(name="ETag", description="The build the answer comes from", documentation_only=True),
-    ResponseHeader(
-        name="Cache-Control", description="max-age: INGEST_READ_CACHE_SECONDS", documentation_only=True
-    ),
-]
-_READ_ERRORS = {
-    304: ResponseSpec(data_container=None, description="Not modified: If-None-Match names the current build"),
-    503: ResponseSpec(data_container=ErrorBody, description="No build has published these results yet, or "
-                      "they cannot be read now; see Retry-After"),
-}  # fmt: skip
-
-
-def _read_route(
-    path: str, summary: str, answer: str, errors: Mapping[int, str], **options: Any
-) -> Callable[[Callable[..., Any]], Any]:
-    """`@get` for a read endpoint: its 200 (the body from the handler's `Response[...]`) with the
-    caching headers, its own errors, and 304 / 503."""
-    own_errors = {code: ResponseSpec(ErrorBody, description=why) for code, why in errors.items()}
-    return get(
-        path,
-        summary=summary,
-        response_description=answer,
-        responses={**own_errors, **_READ_ERRORS},
-        response_headers=_CACHE_HEADERS,
-        tags=["read"],
-        **options,
-    )
+def _read_route(path: str, openapi_path: str, summary: str, **options: Any) -> Callable[[Any], Any]:
+    """`@get` for a read endpoint, documented by the contract (`openapi_contract.RESPONSES`)."""
+    operation = contract_operation("get", openapi_path)
+    return get(path, summary=summary, operation_class=operation, tags=["read"], **options)
 
 
 @_read_route(
     "/api/trending",
+    "/api/trending",
     "Trending perfumes, by rank",
-    "The trending perfumes, by rank",
-    {400: "limit is not an integer from 1 to 100"},
     description="From the latest published build: the top `limit` perfumes of `trending_perfumes`.",
     exception_handlers={ValidationException: _limit_error},
 )
@@ -463,7 +363,7 @@ async def trending(
     limit: int = Parameter(
         default=DEFAULT_TRENDING_LIMIT, ge=1, le=MAX_TRENDING_LIMIT, description="How many perfumes (1..100)"
     ),
-) -> Response[TrendingBody]:
+) -> Response:
     reads = _reads(request)
     served = await reads.source.trending(limit)
     body = TrendingBody(as_of=served.as_of, perfumes=[body_of(TrendingPerfume, row) for row in served.rows])
@@ -471,14 +371,11 @@ async def trending(
 
 
 @_read_route(
-    "/api/perfumes/{perfume_id:str}/stats",
-    "One perfume's interaction stats",
-    "The perfume's perfume_interaction_stats row",
-    {404: "No stats for this perfume id"},
+    "/api/perfumes/{perfume_id:str}/stats", "/api/perfumes/{perfume_id}/stats", "One perfume's stats"
 )
 async def perfume_stats(
     request: Request, perfume_id: Annotated[str, PathParameter(description="The perfume's id")]
-) -> Response[PerfumeStatsBody]:
+) -> Response:
     reads = _reads(request)
     served = await reads.source.row(PERFUME_STATS, perfume_id)
     if not served.rows:
@@ -489,12 +386,11 @@ async def perfume_stats(
 
 @_read_route(
     "/api/me/profile",
+    "/api/me/profile",
     "The caller's own behaviour profile",
-    "The caller's user_behavior_profile row",
-    {401: "No, a bad or an expired Bearer token", 404: "No profile for this user (yet)"},
     description="Needs `Authorization: Bearer <token>`; answers that user's profile and nobody else's.",
 )
-async def my_profile(request: Request) -> Response[UserProfileBody]:
+async def my_profile(request: Request) -> Response:
     reads = _reads(request)
     # X-Api-Key is not asked for: a server client is nobody's "me"
     caller = identify(request.headers.get("authorization"), None, reads.settings.security)

@@ -21,9 +21,11 @@ import pytest
 from litestar.testing import TestClient
 
 from ingest_service.app import create_app
+from ingest_service.settings import Settings
 from orchestration.settings import REPO_ROOT
 from orchestration.snapshots import publish_snapshot
 from tests.ingest.conftest import bearer, settings_for
+from tests.ingest.contract_check import ResponseRecorder, contract_problems
 from tests.support import read_fixture as site
 from tests.support.warehouse_harness import PG_SCHEMA, Warehouse
 
@@ -71,10 +73,22 @@ def built_sites(tmp_path_factory, make_module_postgres_database) -> Iterator[Cal
     yield site_for
 
 
-def app_client(harness: Warehouse, **env: str) -> TestClient:
+@contextmanager
+def checked_client(settings: Settings) -> Iterator[TestClient]:
+    """The app on `settings`; every response it gave must match the published OpenAPI."""
+    recorder = ResponseRecorder()
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        test_client.event_hooks["response"] = [recorder.record]
+        yield test_client
+        test_client.event_hooks["response"] = []
+        document = test_client.get("/schema/openapi.json").json()
+    problems = contract_problems(document, recorder.responses)
+    assert not problems, "responses that differ from the published OpenAPI:\n" + "\n".join(problems)
+
+
+def app_client(harness: Warehouse, **env: str):
     database_url = harness.postgres_url if harness.target == "prod" else None
-    settings = settings_for(harness.data_dir, database_url, DBT_PG_SCHEMA=PG_SCHEMA, **env)
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+    return checked_client(settings_for(harness.data_dir, database_url, DBT_PG_SCHEMA=PG_SCHEMA, **env))
 
 
 @pytest.fixture(params=ENGINES)
@@ -178,7 +192,7 @@ def test_before_the_first_build_every_read_is_a_503_with_retry_after(
 ):
     database_url = make_postgres_database("empty") if engine == "postgres" else None
     settings = settings_for(tmp_path / "data", database_url)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+    with checked_client(settings) as test_client:
         for path, headers in (
             ("/api/trending", {}),
             ("/api/perfumes/p0001/stats", {}),
@@ -212,23 +226,28 @@ def test_a_new_published_build_is_served_at_once_with_a_new_etag(tmp_path):
     same(after.json(), {"asOf": later, "totalViews": 2, "uniqueViewers": 2})
 
 
-def test_the_openapi_document_describes_the_read_endpoints(built_sites):
+def test_the_openapi_document_describes_the_read_endpoints_exactly(built_sites):
+    """Every answer above was also checked against this document (`checked_client`); here, that the
+    document says what SPEC section 2 does."""
     with app_client(built_sites("embedded")) as test_client:
-        document = test_client.get("/schema/openapi.json").json()
-    schemas = document["components"]["schemas"]
-    trending = document["paths"]["/api/trending"]["get"]
+        paths = test_client.get("/schema/openapi.json").json()["paths"]
+    trending = paths["/api/trending"]["get"]
     [limit] = trending["parameters"]
     assert (limit["name"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == ("limit", 1, 100)
-    assert set(trending["responses"]) == {"200", "304", "400", "503"}
-    item = schemas["TrendingPerfume"]["properties"]
-    assert set(item) == {"rank", "perfumeId", "trendingScore", "views24h", "velocity"}
-    assert set(document["paths"]["/api/perfumes/{perfume_id}/stats"]["get"]["responses"]) >= {"200", "404"}
-    profile = document["paths"]["/api/me/profile"]["get"]
-    assert set(profile["responses"]) == {"200", "304", "401", "404", "503"}
-    assert {"asOf", "userId", "preferredHouses", "engagementScore"} <= set(
-        schemas["UserProfileBody"]["properties"]
-    )
-    assert "ETag" in profile["responses"]["200"].get("headers", {})
+    assert set(trending["responses"]) == {"200", "304", "400", "403", "503"}
+    body = trending["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["asOf", "perfumes"] and body["additionalProperties"] is False
+    item = body["properties"]["perfumes"]["items"]
+    assert item["required"] == ["rank", "perfumeId", "trendingScore", "views24h", "velocity"]
+    assert set(trending["responses"]["200"]["headers"]) == {"ETag", "Cache-Control"}
+    assert "content" not in trending["responses"]["304"]
+    stats = paths["/api/perfumes/{perfume_id}/stats"]["get"]
+    assert set(stats["responses"]) == {"200", "304", "403", "404", "503"}
+    profile = paths["/api/me/profile"]["get"]
+    assert set(profile["responses"]) == {"200", "304", "401", "403", "404", "503"}
+    fields = profile["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    assert {"asOf", "userId", "stitchedEvents", "preferredHouses", "engagementScore"} <= set(fields)
+    assert set(profile["responses"]["200"]["headers"]) == {"ETag", "Cache-Control", "Vary"}
 
 
 def readme_read_only_role_sql(role: str, database: str, schema: str, dbt_role: str) -> str:
