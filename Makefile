@@ -62,4 +62,4 @@ bench-sdk-delivery: $(STAMP)
 	@$(BIN)/python -m tests.benchmarks.bench_sdk_delivery $(ARGS)
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.writer.lock data/raw data/reports data/exports data/logs data/dagster_home dbt_project/target dbt_project/logs
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.writer.lock data/raw data/reports data/exports data/snapshots data/logs data/dagster_home dbt_project/target dbt_project/logs

@@ -27,6 +27,7 @@ from ingest_service.metrics import Metrics, metrics_middleware
 from ingest_service.openapi_contract import contract_operation
 from ingest_service.origin_guard import origin_guard
 from ingest_service.rate_limit import BucketTable, RateLimiter, SharedTable
+from ingest_service.read_api import READ_ROUTES, read_lifespan
 from ingest_service.sdk_assets import (
     JAVASCRIPT,
     SDK_DECLARATION_PATHS,
@@ -312,8 +313,9 @@ def create_app(
             healthz,
             readyz,
             metrics,
+            *READ_ROUTES,
         ],
-        lifespan=[store_lifespan],
+        lifespan=[store_lifespan, read_lifespan(settings)],
         exception_handlers=exception_handlers(),
         cors_config=cors,
         request_max_body_size=MAX_BODY_BYTES,

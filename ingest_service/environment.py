@@ -7,7 +7,10 @@ import, so tests can hand in a mapping of their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SettingsError(ValueError):
@@ -61,3 +64,10 @@ def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[s
     if raw not in choices:
         raise SettingsError(f"{name}={raw!r} must be one of {', '.join(choices)}")
     return raw
+
+
+def sql_identifier(name: str, what: str = "DBT_PG_SCHEMA") -> str:
+    """`name` if it is a plain SQL identifier (safe to put into SQL text), else SettingsError."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise SettingsError(f"{what}={name!r} is not a valid SQL identifier (letters, digits, _)")
+    return name

@@ -1,4 +1,4 @@
-"""The published OpenAPI of the ingest endpoints, exact (issue 9, defect 4).
+"""The published OpenAPI of the ingest and read endpoints, exact (issue 9, defect 4).
 
 Handlers read the raw body (two content types, events typed one at a time) and build their own
 responses, so Litestar can describe neither. Here each operation's request body comes from the
@@ -44,7 +44,14 @@ from ingest_service.event_types import (
     MAX_USER_ID,
     RATING_RANGE,
 )
-from ingest_service.payloads import AnalyticsEvent, PrivacyRequest, TrackInteraction
+from ingest_service.payloads import (
+    AnalyticsEvent,
+    PerfumeStatsBody,
+    PrivacyRequest,
+    TrackInteraction,
+    TrendingBody,
+    UserProfileBody,
+)
 
 JSON = "application/json"
 BODY_MEDIA_TYPES = (JSON, "text/plain")
@@ -286,20 +293,46 @@ PRIVACY_RESULT = _exact(
 _STORES = {"enum": ["postgres", "embedded"]}
 
 
+def exact_struct(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """A response struct's schema, references inlined, every object exact: the encoder writes every
+    field (null ones too) and nothing else."""
+    (reference,), definitions = msgspec.json.schema_components([struct], ref_template=_REF_PREFIX + "{name}")
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(child) for child in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return inline(definitions[node["$ref"].removeprefix(_REF_PREFIX)])
+        node = {key: inline(value) for key, value in node.items() if key not in ("title", "default")}
+        if node.get("type") == "object" and "properties" in node:
+            node |= {"required": list(node["properties"]), "additionalProperties": False}
+        return node
+
+    return inline(reference)
+
+
 @dataclass(frozen=True)
 class Answer:
     description: str
-    schema: dict[str, Any]
+    schema: dict[str, Any] | None
+    """None: the answer has no body (304)."""
     media_type: str = JSON
     headers: tuple[str, ...] = ()
 
 
 _RETRY_AFTER = "Retry-After"
 _SET_COOKIE = "Set-Cookie"
+_CACHING = ("ETag", "Cache-Control")
 _HEADER_DESCRIPTIONS = {
     _RETRY_AFTER: "Seconds to wait before retrying",
     _SET_COOKIE: "`sid` session cookie (when the server made or refreshed the session)",
     "WWW-Authenticate": "Bearer realm",
+    "ETag": "The build the answer comes from (for the profile, with a hash of the user); send it back "
+    "as If-None-Match",
+    "Cache-Control": "max-age = INGEST_READ_CACHE_SECONDS; public, or private for the profile",
+    "Vary": "Authorization: the profile depends on the token",
 }
 
 
@@ -319,6 +352,44 @@ def _errors(*extra: tuple[int, str]) -> dict[int, Answer]:
     }
     answers.update({status: Answer(description, ERROR_BODY) for status, description in extra})
     return answers
+
+
+def read_endpoint_answers() -> dict[tuple[str, str], dict[int, Answer]]:
+    """The read endpoints (`ingest_service/read_api.py`): the marts' rows, 304 to a current ETag,
+    503 before the first build or while the results cannot be read."""
+
+    def answers(body: type[msgspec.Struct], extra: dict[int, Answer], private: bool = False):
+        headers = (*_CACHING, "Vary") if private else _CACHING
+        return {
+            200: Answer(body.__doc__ or "", exact_struct(body), headers=headers),
+            304: Answer("Not modified: If-None-Match names the current answer", None, headers=headers),
+            403: Answer("Origin not in INGEST_CORS_ORIGINS", ERROR_BODY),
+            503: Answer(
+                "No build has published these results yet, or they cannot be read now",
+                ERROR_BODY,
+                headers=(_RETRY_AFTER,),
+            ),
+            **extra,
+        }
+
+    return {
+        ("get", "/api/trending"): answers(
+            TrendingBody, {400: Answer("limit is not an integer from 1 to 100", ERROR_BODY)}
+        ),
+        ("get", "/api/perfumes/{perfume_id}/stats"): answers(
+            PerfumeStatsBody, {404: Answer("No stats for this perfume id", ERROR_BODY)}
+        ),
+        ("get", "/api/me/profile"): answers(
+            UserProfileBody,
+            {
+                401: Answer(
+                    "No, a bad or an expired Bearer token", ERROR_BODY, headers=("WWW-Authenticate",)
+                ),
+                404: Answer("No profile for this user (yet)", ERROR_BODY),
+            },
+            private=True,
+        ),
+    }
 
 
 RESPONSES: dict[tuple[str, str], dict[int, Answer]] = {
@@ -354,6 +425,7 @@ RESPONSES: dict[tuple[str, str], dict[int, Answer]] = {
     ("get", "/metrics"): {
         200: Answer("Prometheus text exposition format 0.0.4", {"type": "string"}, media_type="text/plain")
     },
+    **read_endpoint_answers(),
 }
 
 REQUEST_BODIES = {
@@ -391,7 +463,9 @@ def litestar_schema(node: dict[str, Any]) -> Schema:
 def _response(answer: Answer) -> OpenAPIResponse:
     return OpenAPIResponse(
         description=answer.description,
-        content={answer.media_type: OpenAPIMediaType(schema=litestar_schema(answer.schema))},
+        content=None
+        if answer.schema is None
+        else {answer.media_type: OpenAPIMediaType(schema=litestar_schema(answer.schema))},
         headers={
             name: OpenAPIHeader(
                 schema=Schema(type=OpenAPIType.STRING), description=_HEADER_DESCRIPTIONS[name]

@@ -8,6 +8,7 @@ messages. Unknown fields are ignored.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -100,6 +101,80 @@ class PrivacyResult(msgspec.Struct):
 
 class ErrorBody(msgspec.Struct):
     error: str
+
+
+# The read endpoints' answers (SPEC section 2): the marts' rows, their snake_case columns in camelCase.
+
+
+def camel(name: str) -> str:
+    """`views_24h` → `views24h`, `page_views_30d` → `pageViews30d` (msgspec's own "camel" would
+    capitalize the digits' suffix: `views24H`)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class TrendingPerfume(msgspec.Struct, rename=camel):
+    rank: int
+    perfume_id: str
+    trending_score: float
+    views_24h: int
+    velocity: float
+
+
+class TrendingBody(msgspec.Struct, rename=camel):
+    """The trending perfumes, by rank (SPEC section 5, `trending_perfumes`)."""
+
+    as_of: datetime
+    perfumes: list[TrendingPerfume]
+
+
+class PerfumeStatsBody(msgspec.Struct, rename=camel):
+    """One perfume's `perfume_interaction_stats` row (SPEC section 5)."""
+
+    as_of: datetime
+    perfume_id: str
+    total_views: int
+    unique_viewers: int
+    avg_view_duration_ms: float | None
+    total_ratings: int
+    avg_rating: float | None
+    in_wishlist_count: int
+    in_collection_count: int
+    search_clicks: int
+    search_impressions: int
+    views_last_7_days: int
+    trending_score: float
+    last_viewed_at: datetime | None
+
+
+class PriceRange(msgspec.Struct):
+    min: float
+    max: float
+    avg: float
+
+
+class UserProfileBody(msgspec.Struct, rename=camel, kw_only=True):
+    """The caller's own `user_behavior_profile` row (SPEC section 5)."""
+
+    as_of: datetime
+    user_id: str
+    total_sessions: int
+    stitched_events: int | None = None
+    """Events of theirs that had no user id of their own (null until the mart has the column)."""
+    page_views_30d: int
+    searches_30d: int
+    perfumes_viewed_30d: int
+    avg_session_duration_seconds: float | None
+    total_ratings: int
+    avg_rating_value: float | None
+    collection_size: int
+    wishlist_size: int
+    preferred_houses: list[str]
+    preferred_notes: list[str]
+    preferred_price_range: PriceRange | None
+    engagement_score: float
+    first_seen_at: datetime
+    last_active_at: datetime
 
 
 class AnalyticsEventsBody(msgspec.Struct):

@@ -15,9 +15,11 @@ from pathlib import Path
 from ingest_service.environment import SettingsError, env_bool, env_choice, env_float, env_int, env_list
 from ingest_service.storage.locations import (
     DEFAULT_DATA_DIR,
+    DEFAULT_MARTS_SCHEMA,
     RawStores,
     data_dir_from_env,
     database_url_from_env,
+    marts_schema_from_env,
 )
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "Settings", "SettingsError"]
@@ -126,12 +128,31 @@ class SessionCookieSettings:
 
 
 @dataclass(frozen=True)
+class ReadSettings:
+    """The read endpoints (`/api/trending`, `/api/perfumes/{id}/stats`, `/api/me/profile`)."""
+
+    cache_max_age_s: int = 60
+    """`INGEST_READ_CACHE_SECONDS` (default `NEW_EVENTS_SENSOR_INTERVAL_SECONDS`, 60): the answers'
+    `Cache-Control: max-age`. A new build can publish at most once per tick of the new-events
+    sensor (and on the hour), so a cached answer is at most about one tick behind; clients
+    revalidate with the ETag (the build id) for a 304."""
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
+    """`INGEST_READ_DATABASE_URL` (default `DATABASE_URL`): the connection the read endpoints use
+    in PostgreSQL mode — e.g. the read-only role of the README; only used when DATABASE_URL is set."""
+    marts_schema: str = DEFAULT_MARTS_SCHEMA
+    """`DBT_PG_SCHEMA`: where dbt builds the marts in PostgreSQL."""
+    pool_size: int = 2
+    """`INGEST_READ_POOL_SIZE`: PostgreSQL connections one process keeps for the read endpoints."""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     session_cookie: SessionCookieSettings = field(default_factory=SessionCookieSettings)
+    read: ReadSettings = field(default_factory=ReadSettings)
     retention_days: int = DEFAULT_RETENTION_DAYS
     """`RETENTION_DAYS`: raw events older than this are deleted by the upkeep job."""
 
@@ -148,6 +169,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from `env` (default: `os.environ`); raises SettingsError on bad values."""
         env = os.environ if env is None else env
+        database_url = database_url_from_env(env)
         return cls(
             server=ServerSettings(
                 host=env.get("INGEST_HOST", "").strip() or "127.0.0.1",
@@ -159,7 +181,7 @@ class Settings:
                 max_connections=env_int(env, "INGEST_MAX_CONNECTIONS", 0),
             ),
             storage=StorageSettings(
-                database_url=database_url_from_env(env),
+                database_url=database_url,
                 data_dir=data_dir_from_env(env),
                 pool_size=env_int(env, "INGEST_DB_POOL_SIZE", 4, minimum=1),
                 connect_timeout_s=env_float(env, "INGEST_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
@@ -185,6 +207,16 @@ class Settings:
             session_cookie=SessionCookieSettings(
                 same_site=env_choice(env, "INGEST_SESSION_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")),
                 secure=env_bool(env, "INGEST_SESSION_COOKIE_SECURE", False),
+            ),
+            read=ReadSettings(
+                cache_max_age_s=env_int(
+                    env,
+                    "INGEST_READ_CACHE_SECONDS",
+                    env_int(env, "NEW_EVENTS_SENSOR_INTERVAL_SECONDS", 60, minimum=5),
+                ),
+                database_url=database_url_from_env(env, "INGEST_READ_DATABASE_URL") or database_url,
+                marts_schema=marts_schema_from_env(env),
+                pool_size=env_int(env, "INGEST_READ_POOL_SIZE", 2, minimum=1),
             ),
             retention_days=env_int(env, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1),
         )

@@ -8,6 +8,7 @@ up on reload; everywhere else (quickstart, tests, production images) `prepare_db
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -60,6 +61,14 @@ def require_manifest(project: DbtProject) -> None:
             f"The dbt manifest {project.manifest_path.name} is missing under {project.project_dir.name}/: "
             "run `make quickstart` (or `cd dbt_project && dbt parse`) first; `make dev` prepares it itself."
         )
+
+
+def dbt_model_names(project: DbtProject) -> frozenset[str]:
+    """The models of the parsed project: areas that read marts depend only on the ones that exist,
+    so a mart another change is still adding is picked up as soon as it is in the project."""
+    require_manifest(project)
+    nodes = json.loads(project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+    return frozenset(node["name"] for node in nodes if node["resource_type"] == "model")
 
 
 def dbt_resource(target: WarehouseTarget) -> DbtCliResource:

@@ -24,6 +24,7 @@ from pathlib import Path
 import dagster as dg
 import httpx
 
+from ingest_service.storage.snapshots import current_build_id, snapshots_dir
 from orchestration.dbt_project import prepare_dbt_manifest
 from orchestration.definitions import build_definitions
 from orchestration.sample_traffic import load_catalog, plan_deliveries
@@ -252,9 +253,13 @@ def print_summary(env: Mapping[str, str], handler: _ProgressHandler) -> None:
     reports = sorted(settings.reports_dir.glob("weekly_report_*.md"))
     if reports:
         detail(f"weekly report: {reports[-1]}")
+    build = current_build_id(snapshots_dir(settings.data_dir))
+    if build:
+        detail(f"published snapshot: {snapshots_dir(settings.data_dir) / build}")
     print(
         "\nNext: `make dev` opens the Dagster UI at http://127.0.0.1:3000 (assets, checks, schedules, the "
-        "weekly report);\n      `cd dbt_project && ../.venv/bin/dbt run` rebuilds the marts by hand.",
+        "weekly report);\n      `make serve` answers GET /api/trending from the snapshot;"
+        "\n      `cd dbt_project && ../.venv/bin/dbt run` rebuilds the marts by hand.",
         flush=True,
     )
 

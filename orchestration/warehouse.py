@@ -30,17 +30,20 @@ from typing import Any
 
 import duckdb
 import psycopg
+import pyarrow as pa
 from psycopg.rows import dict_row
 
-from ingest_service.environment import SettingsError
+from ingest_service.environment import SettingsError, sql_identifier
 from ingest_service.storage.locations import (
     POSTGRES_URL_SCHEMES,
     RawStores,
     data_dir_from_env,
     database_url_from_env,
+    marts_schema_from_env,
 )
 from ingest_service.upkeep.errors import LifecycleError
 from orchestration.environment import environment_overrides
+from orchestration.warehouse_arrow import json_as_text, postgres_arrow, with_utc_timestamps
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -67,7 +70,6 @@ WAREHOUSE_POOL = "warehouse"
 #: …and the tag of every job that contains one; both are limited to 1 in the instance config.
 WAREHOUSE_WRITE_TAG = {"warehouse": "write"}
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRY_ADVISORY_LOCK_SQL = "select pg_try_advisory_lock(hashtext(%s))"
 
 
@@ -89,12 +91,6 @@ def postgres_env_from_url(database_url: str) -> dict[str, str]:
     if info.get("password"):
         env["PGPASSWORD"] = str(info["password"])
     return env
-
-
-def sql_identifier(name: str, what: str = "DBT_PG_SCHEMA") -> str:
-    if not _IDENTIFIER.fullmatch(name):
-        raise SettingsError(f"{what}={name!r} is not a valid SQL identifier (letters, digits, _)")
-    return name
 
 
 def validate_as_of(as_of: str) -> str:
@@ -138,7 +134,7 @@ class WarehouseTarget:
             data_dir=data_dir,
             duckdb_path=Path(duckdb_path).resolve() if duckdb_path else data_dir / "warehouse.duckdb",
             database_url=database_url,
-            pg_schema=sql_identifier(env.get("DBT_PG_SCHEMA", "").strip() or "analytics"),
+            pg_schema=marts_schema_from_env(env),
         )
 
     @property
@@ -262,6 +258,25 @@ class WarehouseTarget:
                 names = [column[0] for column in cursor.description]
                 rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         return [_decode_json(row) for row in rows]
+
+    def read_arrow(self, queries: Mapping[str, str]) -> dict[str, pa.Table]:
+        """name → Arrow table of each read-only query, all from one view of the warehouse: one
+        DuckDB connection, or one repeatable-read transaction on PostgreSQL (JSON as text,
+        timestamps UTC; see `warehouse_arrow`). The caller holds the writer lock when the DuckDB
+        file may be being built."""
+        if self.database_url:
+            with self._connect_postgres() as connection:
+                json_as_text(connection)
+                connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                connection.read_only = True
+                connection.execute("set local time zone 'UTC'")
+                connection.execute(f'set local search_path to "{self.pg_schema}", public')
+                tables = {name: postgres_arrow(connection.execute(sql)) for name, sql in queries.items()}
+        else:
+            with self._connect_duckdb() as connection:
+                connection.execute("set TimeZone = 'UTC'")
+                tables = {name: connection.sql(sql).to_arrow_table() for name, sql in queries.items()}
+        return {name: with_utc_timestamps(table) for name, table in tables.items()}
 
     def relations(self) -> set[str]:
         """Tables and views dbt has built in the marts' schema."""

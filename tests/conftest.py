@@ -36,9 +36,7 @@ def _url_for(database: str) -> str:
     return f"{base}/{database}"
 
 
-@pytest.fixture
-def make_postgres_database() -> Iterator[Callable[[str], str]]:
-    """Call with a short purpose name; returns the URL of a new empty database, dropped at teardown."""
+def _database_factory() -> Iterator[Callable[[str], str]]:
     created: list[str] = []
 
     def make(purpose: str = "db") -> str:
@@ -52,6 +50,18 @@ def make_postgres_database() -> Iterator[Callable[[str], str]]:
     with _admin_connection() as admin:
         for name in created:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def make_postgres_database() -> Iterator[Callable[[str], str]]:
+    """Call with a short purpose name; returns the URL of a new empty database, dropped at teardown."""
+    yield from _database_factory()
+
+
+@pytest.fixture(scope="module")
+def make_module_postgres_database() -> Iterator[Callable[[str], str]]:
+    """The same for a database that the tests of one module share (dropped after the module)."""
+    yield from _database_factory()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest_service.environment import SettingsError
+from ingest_service.environment import SettingsError, sql_identifier
 from ingest_service.storage.parquet_files import ensure_store
 from ingest_service.storage.raw_schema import (
     ERASED_EVENTS_ARROW_SCHEMA,
@@ -34,6 +34,8 @@ from ingest_service.storage.raw_schema import (
 #: the repository's `data/`, where DATA_DIR points when unset
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+#: `DBT_PG_SCHEMA` when unset: the PostgreSQL schema dbt builds the marts in
+DEFAULT_MARTS_SCHEMA = "analytics"
 
 
 def data_dir_from_env(env: Mapping[str, str]) -> Path:
@@ -42,12 +44,20 @@ def data_dir_from_env(env: Mapping[str, str]) -> Path:
     return Path(raw).resolve() if raw else DEFAULT_DATA_DIR
 
 
-def database_url_from_env(env: Mapping[str, str]) -> str | None:
-    """`DATABASE_URL`: a `postgresql://` URL, or None for the embedded store."""
-    url = env.get("DATABASE_URL", "").strip() or None
+def database_url_from_env(env: Mapping[str, str], name: str = "DATABASE_URL") -> str | None:
+    """`DATABASE_URL` (or another variable `name`): a `postgresql://` URL, or None when unset."""
+    url = env.get(name, "").strip() or None
     if url and not url.startswith(POSTGRES_URL_SCHEMES):
-        raise SettingsError("DATABASE_URL must be a postgresql:// URL (unset it for the embedded store)")
+        raise SettingsError(f"{name} must be a postgresql:// URL (unset it for the embedded store)")
     return url
+
+
+def marts_schema_from_env(env: Mapping[str, str]) -> str:
+    """`DBT_PG_SCHEMA`: the schema of the marts in PostgreSQL (dbt `prod`), checked to be an identifier.
+
+    Read here rather than in the orchestration because the ingest service's read endpoints query
+    the same schema."""
+    return sql_identifier(env.get("DBT_PG_SCHEMA", "").strip() or DEFAULT_MARTS_SCHEMA)
 
 
 @dataclass(frozen=True)

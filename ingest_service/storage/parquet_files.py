@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 EMPTY_FILE_NAME = "_empty.parquet"
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,7 +49,7 @@ def _write_atomically(table: pa.Table, final_path: Path) -> None:
         os.replace(tmp_path, final_path)
     finally:
         tmp_path.unlink(missing_ok=True)
-    _fsync_directory(final_path.parent)
+    fsync_directory(final_path.parent)
 
 
 def remove_stale_temporary_files(directory: Path, min_age_s: float = STALE_TMP_AGE_S) -> int:

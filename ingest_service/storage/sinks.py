@@ -111,6 +111,34 @@ _POSTGRES_BAD_DATA = (
 _ARROW_BAD_DATA = (UnicodeError, ValueError, TypeError, pa.ArrowException)
 
 
+async def open_pool(
+    database_url: str, size: int, timeout_s: float, name: str, **connection_options: object
+) -> AsyncConnectionPool:
+    """An async pool of autocommit connections, opened without waiting for the server (a service
+    starts while PostgreSQL is down); must be called inside the running loop."""
+    pool = AsyncConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=size,
+        open=False,
+        timeout=timeout_s,
+        kwargs={
+            "connect_timeout": max(1, math.ceil(timeout_s)),
+            "application_name": "ingest_service",
+            "autocommit": True,
+            **connection_options,
+        },
+        # psycopg_pool doubles the wait between reconnection attempts without a ceiling (1, 2,
+        # 4… s), so after a long outage the pool would come back minutes after PostgreSQL did.
+        # Ending each series early keeps the gaps short: once a series gives up, the next
+        # request that finds no connection starts a fresh one, whose first attempt is at once.
+        reconnect_timeout=RECONNECT_SERIES_S,
+        name=name,
+    )
+    await pool.open(wait=False)
+    return pool
+
+
 class PostgresSink:
     """`raw.interaction_events` through an async psycopg pool; one COPY and one commit per group."""
 
@@ -124,28 +152,9 @@ class PostgresSink:
         self._pool: AsyncConnectionPool | None = None
 
     async def open(self) -> None:
-        # created here, inside the running loop, as the async pool requires
-        self._pool = AsyncConnectionPool(
-            self._database_url,
-            min_size=1,
-            max_size=self._pool_size,
-            open=False,
-            timeout=self._timeout_s,
-            kwargs={
-                "connect_timeout": max(1, math.ceil(self._timeout_s)),
-                "application_name": "ingest_service",
-                # one COPY is one transaction, committed (and flushed, synchronous_commit) before
-                # PostgreSQL answers it: no BEGIN/COMMIT round trips on the hot path
-                "autocommit": True,
-            },
-            # psycopg_pool doubles the wait between reconnection attempts without a ceiling (1, 2,
-            # 4… s), so after a long outage the pool would come back minutes after PostgreSQL did.
-            # Ending each series early keeps the gaps short: once a series gives up, the next
-            # request that finds no connection starts a fresh one, whose first attempt is at once.
-            reconnect_timeout=RECONNECT_SERIES_S,
-            name="ingest",
-        )
-        await self._pool.open(wait=False)
+        # one COPY is one transaction, committed (and flushed, synchronous_commit) before
+        # PostgreSQL answers it: no BEGIN/COMMIT round trips on the hot path
+        self._pool = await open_pool(self._database_url, self._pool_size, self._timeout_s, "ingest")
         try:
             await self._ensure_schema()
         except StorageUnavailable as error:

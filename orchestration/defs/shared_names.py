@@ -2,7 +2,8 @@
 
 The raw events' asset key is the dbt source's (`raw/interaction_events`), which puts the ingest
 area's asset upstream of the staging model; the incremental job (dbt area) is what the new-events
-sensor (ingest area) starts.
+sensor (ingest area) starts; the dbt jobs (dbt area) end with the published snapshot of the marts
+(snapshots area).
 """
 
 import dagster as dg
@@ -10,3 +11,4 @@ import dagster as dg
 RAW_EVENTS_KEY = dg.AssetKey(["raw", "interaction_events"])
 PRIVACY_EVENTS_KEY = dg.AssetKey(["raw", "user_privacy_events"])
 INCREMENTAL_JOB_NAME = "incremental_pipeline"
+MART_SNAPSHOT_KEY = dg.AssetKey("mart_snapshot")

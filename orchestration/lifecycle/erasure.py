@@ -6,7 +6,10 @@ Steps, each safe to repeat, holding the warehouse's writer lock so no build runs
    recording the deleted event ids in `raw.erased_events`, from which the warehouse deletes them;
 2. append an `erase` row to the privacy log (the proof that the request was carried out, and the
    signal that makes the next incremental dbt run re-derive the user's rows);
-3. run dbt incrementally now, then check that no per-user mart row of the user is left.
+3. run dbt incrementally now, then check that no per-user mart row of the user is left;
+4. publish a snapshot of the rebuilt marts and delete every older one (SPEC section 7: published
+   snapshots hold no erased data). Without a rebuild (`--skip-dbt`, or no warehouse yet) every
+   snapshot is deleted instead: the read endpoints answer 503 until the next build publishes.
 
 Re-running finds no raw row, logs another `erase` and rebuilds again, which is how a run whose
 dbt step failed is finished. The privacy log keeps the user id: it is what proves the erasure and
@@ -25,6 +28,7 @@ from ingest_service.upkeep.errors import LifecycleError
 from ingest_service.upkeep.privacy_requests import record_request, validate_user_id
 from ingest_service.upkeep.raw_erasure import RawErasureReport, erase_raw_events
 from orchestration.dbt_project import run_dbt
+from orchestration.snapshots import publish_after_erasure, remove_all_snapshots
 from orchestration.warehouse import WarehouseTarget, as_of_vars, validate_as_of
 
 
@@ -36,6 +40,10 @@ class ErasureReport:
     warehouse: str | None = None
     """The warehouse that was rebuilt, or None when it was not (never built, or not asked)."""
     mart_rows_left: dict[str, int] = field(default_factory=dict)
+    snapshot: str | None = None
+    """The snapshot published from the rebuilt marts (None: none could be published)."""
+    snapshots_deleted: list[str] = field(default_factory=list)
+    """The older snapshots deleted (every one but `snapshot`)."""
 
     def as_dict(self) -> dict:
         return {
@@ -45,6 +53,8 @@ class ErasureReport:
             "logged_at": self.logged_at.isoformat(),
             "warehouse": self.warehouse,
             "mart_rows_left": self.mart_rows_left,
+            "snapshot": self.snapshot,
+            "snapshots_deleted": self.snapshots_deleted,
         }
 
 
@@ -69,17 +79,21 @@ def mart_rows_left(target: WarehouseTarget, user_id: str) -> dict[str, int]:
 def rebuild_warehouse_without(
     target: WarehouseTarget,
     user_id: str,
+    report: ErasureReport,
     as_of: str | None = None,
     on_line: Callable[[str], None] | None = None,
-) -> dict[str, int]:
-    """Run dbt incrementally after the raw rows are gone (the caller holds the writer lock);
-    returns the per-user mart rows left (all 0). Raises LifecycleError when dbt fails or a row is
-    left."""
+) -> None:
+    """Run dbt incrementally after the raw rows are gone, check no per-user mart row is left, and
+    republish the snapshots (the caller holds the writer lock, so no build slips in between);
+    fills `report`. Raises LifecycleError when dbt fails or a row is left."""
     try:
         run_dbt(target, ["run", *as_of_vars(as_of)], on_line=on_line)
+        report.mart_rows_left = mart_rows_left(target, user_id)
+        published, report.snapshots_deleted = publish_after_erasure(target, on_warning=on_line)
     except LifecycleError as exc:
         raise LifecycleError(f"{exc}\n{retry_hint(user_id)}") from exc
-    return mart_rows_left(target, user_id)
+    report.snapshot = published.build_id if published else None
+    report.warehouse = target.describe()
 
 
 def erase_user(
@@ -98,6 +112,7 @@ def erase_user(
         raw = erase_raw_events(stores, user_id)
         report = ErasureReport(user_id=user_id, raw=raw, logged_at=record_request(stores, user_id, "erase"))
         if rebuild_warehouse and target.exists():
-            report.mart_rows_left = rebuild_warehouse_without(target, user_id, as_of=as_of, on_line=on_line)
-            report.warehouse = target.describe()
+            rebuild_warehouse_without(target, user_id, report, as_of=as_of, on_line=on_line)
+        else:
+            report.snapshots_deleted = remove_all_snapshots(target.data_dir)
     return report

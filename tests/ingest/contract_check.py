@@ -6,6 +6,7 @@ preflights are checked for their two possible answers."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,13 +31,25 @@ class ResponseRecorder:
         )
 
 
+def documented_path(document: dict[str, Any], path: str) -> str | None:
+    """The document's path that `path` is an instance of (`/api/perfumes/{perfume_id}/stats`)."""
+    if path in document["paths"]:
+        return path
+    for template in document["paths"]:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if "{" in template and re.fullmatch(pattern, path):
+            return template
+    return None
+
+
 def contract_problems(
     document: dict[str, Any], responses: list[tuple[str, str, int, str, bytes]]
 ) -> list[str]:
     problems = []
-    for method, path, status, content_type, body in responses:
-        if path.startswith("/schema"):
+    for method, request_path, status, content_type, body in responses:
+        if request_path.startswith("/schema"):
             continue
+        path = documented_path(document, request_path) or request_path
         operation = document["paths"].get(path, {}).get(method)
         where = f"{method.upper()} {path} → {status}"
         if method == "options" and path in document["paths"]:
@@ -56,9 +69,9 @@ def contract_problems(
             continue
         media_type = content_type.split(";", 1)[0].strip()
         content = answer.get("content", {})
-        if not content:  # an answer documented without a body (304 Not Modified)
+        if not content:  # documented without a body (304)
             if body:
-                problems.append(f"{where}: a body where the document says there is none")
+                problems.append(f"{where}: a body ({body[:100]!r}) where none is documented")
             continue
         if media_type not in content:
             problems.append(f"{where}: content type {content_type!r}, documented {sorted(content)}")

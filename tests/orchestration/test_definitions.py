@@ -7,6 +7,7 @@ import json
 import dagster as dg
 import pytest
 
+from ingest_service.storage.snapshots import SNAPSHOT_MARTS
 from orchestration.definitions import build_definitions, defs
 from orchestration.settings import OrchestrationSettings
 from tests.support.reference_marts import MART_KEYS
@@ -14,6 +15,7 @@ from tests.support.reference_marts import MART_KEYS
 #: the marts of SPEC section 5 (the reference's keys list them; staging is not a mart)
 MARTS = tuple(name for name in MART_KEYS if name != "stg_interaction_events")
 SEEDS = ("event_weights", "perfumes", "perfume_notes", "houses")
+SNAPSHOT = dg.AssetKey("mart_snapshot")
 
 #: Seed 004: stats and trending hourly, sessions and profiles daily at 02:00, report Sundays 00:00.
 SCHEDULES = {
@@ -64,8 +66,11 @@ def test_every_dbt_model_and_seed_is_an_asset_in_a_readable_group(local_defs, db
     dbt_names = {node["name"] for node in nodes if node["resource_type"] in ("model", "seed")}
     assert set(MARTS) | set(SEEDS) | {"stg_interaction_events"} <= dbt_names
     ours = {dg.AssetKey(["raw", "interaction_events"]), dg.AssetKey(["raw", "user_privacy_events"])}
-    assert _keys(dbt_names) | ours | {dg.AssetKey("weekly_report")} == set(graph.get_all_asset_keys())
+    assert _keys(dbt_names) | ours | {dg.AssetKey("weekly_report"), SNAPSHOT} == set(
+        graph.get_all_asset_keys()
+    )
     groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups[SNAPSHOT] == "snapshots"
     assert {groups[key] for key in _keys(MARTS)} == {"marts"}
     assert {groups[key] for key in _keys(SEEDS)} == {"catalog"}
     assert groups[dg.AssetKey("stg_interaction_events")] == "staging"
@@ -84,6 +89,16 @@ def test_raw_events_are_upstream_of_staging_and_the_report_downstream_of_the_mar
     assert {dg.AssetKey("sessions"), dg.AssetKey("stg_interaction_events")} <= graph.get(
         dg.AssetKey("weekly_report")
     ).parent_keys
+
+
+def test_the_snapshot_is_downstream_of_every_snapshot_mart_dbt_builds(local_defs, dbt_manifest):
+    nodes = _manifest(dbt_manifest)["nodes"].values()
+    models = {node["name"] for node in nodes if node["resource_type"] == "model"}
+    parents = local_defs.resolve_asset_graph().get(SNAPSHOT).parent_keys
+    # a listed mart the dbt project does not have yet (user_item_interactions before it lands)
+    # is no dependency, so no asset key appears for it; every one it has is upstream
+    assert parents == _keys(set(SNAPSHOT_MARTS) & models)
+    assert _keys(["trending_perfumes", "perfume_interaction_stats", "user_behavior_profile"]) <= parents
 
 
 def test_dbt_tests_are_asset_checks_and_raw_events_have_a_freshness_check(local_defs, dbt_manifest):
@@ -135,6 +150,10 @@ def test_each_scheduled_job_builds_what_its_schedule_is_for(local_defs):
     )
     incremental = _selected(local_defs, "incremental_pipeline")
     assert _keys(MARTS) | {raw} <= incremental and dg.AssetKey("weekly_report") not in incremental
+    # every job that builds marts republishes the snapshot readers use
+    for job_name in ("incremental_pipeline", "hourly_stats_and_trending", "daily_sessions_and_profiles"):
+        assert SNAPSHOT in _selected(local_defs, job_name), job_name
+    assert SNAPSHOT not in _selected(local_defs, "weekly_report_job")
 
 
 def test_database_url_selects_the_prod_target_and_stays_a_secret(dbt_manifest, data_dir):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
 from ingest_service.storage.locations import RawStores
+from ingest_service.storage.snapshots import read_snapshot, snapshots_dir
 from orchestration.definitions import build_definitions, shared_resources
 from orchestration.sample_traffic import raw_rows
 from tests.support.raw_store import write_events
@@ -59,10 +61,19 @@ def expected_figures(traffic):
     }
 
 
+#: a row of the KPI table: week (marked when partial), active users, visitors, sessions, bounce rate, events
+KPI_ROW = re.compile(r"^\| (\d{4}-W\d\d)( \(partial\))? \| (\d+) \| \d+ \| (\d+) \| [^|]+ \| (\d+) \|$", re.M)
+
+
 def report_table(markdown: str) -> dict[str, tuple[int, int, int]]:
     """The KPI table of the report: week → (active users, sessions, events)."""
-    rows = re.findall(r"^\| (\d{4}-W\d\d) \| (\d+) \| \d+ \| (\d+) \| [^|]+ \| (\d+) \|$", markdown, re.M)
-    return {week: (int(users), int(sessions), int(events)) for week, users, sessions, events in rows}
+    rows = KPI_ROW.findall(markdown)
+    return {week: (int(users), int(sessions), int(events)) for week, _, users, sessions, events in rows}
+
+
+def partial_weeks(markdown: str) -> list[str]:
+    """The weeks the KPI table marks as still in progress."""
+    return [week for week, partial, *_ in KPI_ROW.findall(markdown) if partial]
 
 
 @pytest.mark.slow
@@ -107,4 +118,14 @@ def test_every_asset_builds_on_duckdb_with_passing_checks(
     reports = list((data_dir / "reports").glob("weekly_report_*.md"))
     assert len(reports) == 1
     assert reports[0].with_suffix(".png").read_bytes().startswith(b"\x89PNG")
-    assert report_table(reports[0].read_text()) == dict(sorted(expected["weeks"].items())[-8:])
+    markdown = reports[0].read_text()
+    assert report_table(markdown) == dict(sorted(expected["weeks"].items())[-8:])
+    # the marts are as of the run's start: only a latest week that is this ISO week is unfinished
+    latest_week = max(expected["weeks"])
+    assert partial_weeks(markdown) == ([latest_week] if latest_week == iso_week(datetime.now(UTC)) else [])
+
+    # the dbt run was followed by a published snapshot of the marts it built
+    snapshot = read_snapshot(snapshots_dir(data_dir))
+    assert snapshot is not None
+    for mart in ("trending_perfumes", "perfume_interaction_stats", "user_behavior_profile"):
+        assert snapshot.tables[mart].num_rows == counts[mart], mart

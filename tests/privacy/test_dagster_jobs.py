@@ -110,6 +110,11 @@ def test_erasure_and_privacy_request_jobs(tmp_path):
 
     assert erased.success and opted.success
     assert _output_metadata(erased, "erase_user_raw_events")["raw_rows_removed"] == 1
+    # no warehouse was ever built: nothing to publish, and no snapshot may be left
+    assert _output_metadata(erased, "republish_snapshots_without_user") == {
+        "snapshot": "none",
+        "snapshots_deleted": 0,
+    }
     users = duckdb.sql(f"select user_id from read_parquet('{stores.events_dir}/*.parquet')").fetchall()
     assert users == [("stays",)]
     assert opted_out_users(stores.privacy_dir) == {"stays"}

@@ -19,15 +19,17 @@ import dagster as dg
 import pytest
 
 from ingest_service.storage.locations import RawStores
+from ingest_service.storage.snapshots import current_build_id, published_builds, snapshots_dir
 from ingest_service.upkeep.privacy_requests import record_request
 from orchestration.definitions import build_definitions
 from orchestration.lifecycle.erasure import erase_user
 from orchestration.lifecycle.export import export_user
 from orchestration.settings import OrchestrationSettings
+from orchestration.snapshots import publish_snapshot
 from orchestration.warehouse import PER_USER_MARTS
 from tests.support.events import raw_event, utc
 from tests.support.mart_comparison import assert_marts_equal
-from tests.support.mentions import duckdb_mentions, parquet_mentions, postgres_mentions
+from tests.support.mentions import duckdb_mentions, parquet_mentions, postgres_mentions, snapshot_mentions
 from tests.support.random_streams import USERS, random_stream
 from tests.support.reference_marts import build_marts, load_catalog, user_data_event_ids
 from tests.support.warehouse_harness import PG_SCHEMA, SEEDS_DIR, Warehouse, as_of_text
@@ -88,6 +90,10 @@ def _no_row_mentions_erased_user(harness: Warehouse, stores: RawStores) -> None:
     else:
         assert duckdb_mentions(harness.duckdb_path, ERASED) == {}
     assert parquet_mentions(stores.events_dir, ERASED) == 0
+    # SPEC section 7: published snapshots too; the erasure left exactly one, its own, current
+    root = snapshots_dir(stores.data_dir)
+    assert snapshot_mentions(root, ERASED) == {}
+    assert published_builds(root) == [current_build_id(root)]
 
 
 def _check_export(document: dict, events: list[dict], marts: dict) -> None:
@@ -144,10 +150,16 @@ def test_erasure_and_opt_out_leave_marts_equal_to_a_rebuild_without_them(harness
         assert [row for row in before["user_behavior_profile"] if row["user_id"] == user_id], user_id
 
     _check_export(export_user(stores, location, ERASED), events, before)
+    # two published builds hold the user's rows (the current one and the one a reader may still
+    # be on): the erasure must leave neither
+    with location.writer_lock():
+        older = [publish_snapshot(location).build_id for _ in range(2)]
+    assert snapshot_mentions(snapshots_dir(stores.data_dir), ERASED)
 
     opted_out_at = record_request(stores, OPTED_OUT, "opt_out")
     report = erase_user(stores, location, ERASED, as_of=as_of_text(ANCHOR))
 
+    assert report.snapshot not in older and sorted(report.snapshots_deleted) == older
     assert report.raw.rows_removed == sum(
         1 for event in events if str(event["event_id"]) in set().union(*user_data_event_ids(events, ERASED))
     )
@@ -175,6 +187,7 @@ def test_erasure_and_opt_out_leave_marts_equal_to_a_rebuild_without_them(harness
     # so there only the raw half is repeated.
     if harness.target == "dev":
         assert _erase_with_dagster(harness, ERASED, as_of_text(ANCHOR)) == 0
+        _no_row_mentions_erased_user(harness, stores)
     else:
         assert erase_user(stores, location, ERASED, rebuild_warehouse=False).raw.rows_removed == 0
     assert_marts_equal(after, harness.read_marts(), context="second erasure changed the marts: ")
@@ -192,6 +205,7 @@ def _erase_with_dagster(harness: Warehouse, user_id: str, as_of: str) -> int:
         for event in result.events_for_node("erase_user_raw_events")
         if event.event_type == dg.DagsterEventType.STEP_OUTPUT
     ]
-    rebuilt = result.events_for_node("rebuild_marts_without_user")
-    assert any(event.event_type == dg.DagsterEventType.STEP_SUCCESS for event in rebuilt)
+    for step in ("rebuild_marts_without_user", "republish_snapshots_without_user"):
+        events = result.events_for_node(step)
+        assert any(event.event_type == dg.DagsterEventType.STEP_SUCCESS for event in events), step
     return output.step_output_data.metadata["raw_rows_removed"].value

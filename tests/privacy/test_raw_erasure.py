@@ -11,10 +11,13 @@ import pytest
 from ingest_service.storage.bulk_load import append_rows_parquet, copy_rows_postgres
 from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
+from ingest_service.storage.snapshots import published_builds, read_snapshot, snapshots_dir
 from ingest_service.upkeep.errors import LifecycleError
 from orchestration.lifecycle.erasure import erase_user
+from orchestration.snapshots import publish_snapshot
 from orchestration.warehouse import WarehouseTarget
 from tests.support.events import raw_event
+from tests.support.read_fixture import hand_made_warehouse
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -128,3 +131,17 @@ def test_a_busy_warehouse_fails_the_rebuild_with_what_to_do(tmp_path, monkeypatc
     assert _embedded_ids(stores) == set()
     logged = duckdb.sql(f"select user_id, action from read_parquet('{stores.privacy_dir}/*.parquet')")
     assert logged.fetchall() == [("busy-user", "erase")]
+
+
+def test_an_erasure_without_a_rebuild_deletes_every_published_snapshot(tmp_path):
+    warehouse = hand_made_warehouse(tmp_path)
+    stores = RawStores(database_url=None, data_dir=warehouse.data_dir)
+    append_rows_parquet(stores.events_dir, _rows("erase-me", 2, "s-1"))
+    published = [publish_snapshot(warehouse).build_id for _ in range(2)]
+
+    # the marts are not rebuilt, so no snapshot without the user can be published: none is left
+    report = erase_user(stores, warehouse, "erase-me", rebuild_warehouse=False)
+
+    root = snapshots_dir(warehouse.data_dir)
+    assert sorted(report.snapshots_deleted) == published and report.snapshot is None
+    assert published_builds(root) == [] and read_snapshot(root) is None

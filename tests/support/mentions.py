@@ -73,3 +73,19 @@ def postgres_mentions(url: str, schemas: list[str], user_id: str) -> dict[str, i
             if count:
                 found[f"{schema}.{table}"] = count
     return found
+
+
+def snapshot_mentions(snapshots_root: Path, user_id: str) -> dict[str, int]:
+    """Rows per Parquet file of every published snapshot build under `snapshots_root` (any
+    directory, current or not) that mention `user_id` in any column."""
+    found = {}
+    for path in sorted(snapshots_root.glob("*/*.parquet")):
+        columns = duckdb.read_parquet(str(path)).columns
+        where = _where(columns, "varchar").replace("%(pattern)s", "$pattern")
+        [(count,)] = duckdb.execute(
+            f"select count(*) from read_parquet($path) where {where}",
+            {"path": str(path), "pattern": f"%{user_id}%"},
+        ).fetchall()
+        if count:
+            found[f"{path.parent.name}/{path.name}"] = count
+    return found

@@ -1,12 +1,12 @@
 """The jobs that build the dbt models: the incremental pipeline (the new-events sensor's job) and
-the scheduled selections of seed 004's cron."""
+the scheduled selections of seed 004's cron. Each ends by publishing a snapshot of the marts."""
 
 from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
-from orchestration.defs.shared_names import INCREMENTAL_JOB_NAME, RAW_EVENTS_KEY
+from orchestration.defs.shared_names import INCREMENTAL_JOB_NAME, MART_SNAPSHOT_KEY, RAW_EVENTS_KEY
 from orchestration.warehouse import WAREHOUSE_WRITE_TAG
 
 #: (job name, dbt selection, cron, what it is for). The selections include every upstream model,
@@ -27,11 +27,16 @@ SCHEDULED_DBT_JOBS = (
 )
 
 
+#: every job that builds marts republishes the snapshot readers use, after its models
+_PUBLISH = dg.AssetSelection.assets(MART_SNAPSHOT_KEY)
+
+
 def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         INCREMENTAL_JOB_NAME,
-        selection=dg.AssetSelection.assets(RAW_EVENTS_KEY) | dg.AssetSelection.assets(dbt_models),
-        description="Every dbt model built incrementally from the events received since the last run.",
+        selection=dg.AssetSelection.assets(RAW_EVENTS_KEY) | dg.AssetSelection.assets(dbt_models) | _PUBLISH,
+        description="Every dbt model built incrementally from the events received since the last run, "
+        "then a new snapshot of the marts.",
         tags=WAREHOUSE_WRITE_TAG,
     )
 
@@ -42,7 +47,7 @@ def scheduled_jobs(dbt_models: dg.AssetsDefinition) -> dict[str, dg.UnresolvedAs
     return {
         name: dg.define_asset_job(
             name,
-            selection=raw_events | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select),
+            selection=raw_events | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select) | _PUBLISH,
             description=description,
             tags=WAREHOUSE_WRITE_TAG,
         )

@@ -9,6 +9,7 @@ from orchestration.defs.lifecycle.ops import (
     export_user_data,
     rebuild_marts_without_user,
     record_privacy_request,
+    republish_snapshots_without_user,
 )
 from orchestration.warehouse import WAREHOUSE_WRITE_TAG
 
@@ -32,11 +33,12 @@ def user_data_export():
 
 @dg.job(
     description="Erase one user (config: user_id): raw events, then every mart row derived from them "
-    "and the aggregates they touched. Idempotent: re-run it, or re-execute the failed step.",
+    "and the aggregates they touched, then every published snapshot that held them. Idempotent: "
+    "re-run it, or re-execute the failed step.",
     tags=WAREHOUSE_WRITE_TAG,
 )
 def user_erasure():
-    rebuild_marts_without_user(erase_user_raw_events())
+    republish_snapshots_without_user(rebuild_marts_without_user(erase_user_raw_events()))
 
 
 @dg.job(description="Opt a user out of (or back into) tracking (config: user_id, action).")

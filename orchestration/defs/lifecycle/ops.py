@@ -26,6 +26,7 @@ from orchestration.defs.shared_names import RAW_EVENTS_KEY
 from orchestration.lifecycle.erasure import mart_rows_left, retry_hint
 from orchestration.lifecycle.export import export_file_name, export_user, write_export
 from orchestration.resources import RawEventStore, Warehouse
+from orchestration.snapshots import publish_after_erasure
 from orchestration.warehouse import WAREHOUSE_POOL, as_of_vars, validate_as_of
 
 
@@ -185,6 +186,28 @@ def rebuild_marts_without_user(
     yield dg.Output(
         sum(rows_left.values()),
         metadata={"warehouse": target.describe(), "per_user_mart_rows_left": sum(rows_left.values())},
+    )
+
+
+@dg.op(
+    description="Publish a snapshot of the rebuilt marts and delete every older one, so no published "
+    "snapshot holds the erased user's rows (SPEC section 7); without a warehouse, delete them all.",
+    pool=WAREHOUSE_POOL,
+)
+def republish_snapshots_without_user(
+    context: dg.OpExecutionContext, rows_left: int, warehouse: Warehouse
+) -> dg.Output[int]:
+    del rows_left  # the rebuild's result: this op runs after it, and only when it succeeded
+    try:
+        with warehouse.writer_lock(on_wait=context.log.info):
+            published, deleted = publish_after_erasure(warehouse.target, on_warning=context.log.warning)
+    except LifecycleError as exc:
+        raise _failure(exc) from exc
+    done = f"snapshot {published.build_id} published" if published else "no warehouse to publish from"
+    context.log.info(f"{done}; {len(deleted)} older snapshot(s) deleted")
+    return dg.Output(
+        len(deleted),
+        metadata={"snapshot": published.build_id if published else "none", "snapshots_deleted": len(deleted)},
     )
 
 

@@ -1,10 +1,11 @@
-"""The reports area: the weekly KPI report asset and its Sunday 00:00 schedule (seed 004's cron)."""
+"""The reports area: the weekly report asset and its Sunday 00:00 schedule (seed 004's cron)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.reports.assets import weekly_report
+from orchestration.dbt_project import dbt_model_names, dbt_project
+from orchestration.defs.reports.assets import build_weekly_report
 from orchestration.defs.reports.jobs import weekly_report_job
 from orchestration.defs.reports.schedules import weekly_report_schedule
 from orchestration.settings import OrchestrationSettings
@@ -12,5 +13,7 @@ from orchestration.settings import OrchestrationSettings
 
 def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG001 - one interface
     return dg.Definitions(
-        assets=[weekly_report], jobs=[weekly_report_job], schedules=[weekly_report_schedule]
+        assets=[build_weekly_report(dbt_model_names(dbt_project()))],
+        jobs=[weekly_report_job],
+        schedules=[weekly_report_schedule],
     )
