@@ -131,7 +131,7 @@ def test_migrate_command_creates_the_tables(postgres_url):
         indexes = {
             row[0] for row in connection.execute("select indexname from pg_indexes where schemaname = 'raw'")
         }
-    assert tables == {"interaction_events", "user_privacy_events", "rejected_events"}
+    assert tables == {"interaction_events", "user_privacy_events", "rejected_events", "erased_events"}
     assert "interaction_events_received_at_idx" in indexes
 
 
