@@ -57,11 +57,19 @@ MARTS = (
     "post_engagement",
     "user_engagement_30d",
     "identity_map",
+    "user_item_interactions",
+    "weekly_retention_cohorts",
 )
 #: Marts with rows of one user (per user, per user and event type, per session or browser of the
 #: user): what an export returns and what an erasure must leave without the user. The other marts
 #: aggregate over users.
-PER_USER_MARTS = ("sessions", "user_behavior_profile", "user_engagement_30d", "identity_map")
+PER_USER_MARTS = (
+    "sessions",
+    "user_behavior_profile",
+    "user_engagement_30d",
+    "identity_map",
+    "user_item_interactions",
+)
 #: Columns holding JSON in `user_behavior_profile` (DuckDB returns them as text).
 JSON_COLUMNS = frozenset({"preferred_houses", "preferred_notes", "preferred_price_range"})
 

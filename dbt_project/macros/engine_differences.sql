@@ -155,3 +155,15 @@
 {% macro postgres__build_session_settings() -%}
   set synchronous_commit = off; set work_mem = '128MB'; set maintenance_work_mem = '256MB'
 {%- endmacro %}
+
+{# Select-list expression giving one row per integer in [start, stop] (none when stop < start). #}
+{% macro integer_series(start, stop) %}
+  {{- return(adapter.dispatch('integer_series', 'interaction_pipeline')(start, stop)) -}}
+{% endmacro %}
+{% macro default__integer_series(start, stop) %}unnest(generate_series({{ start }}, {{ stop }})){% endmacro %}
+{% macro postgres__integer_series(start, stop) %}generate_series({{ start }}, {{ stop }}){% endmacro %}
+
+{# The Monday (UTC date) of the ISO week of a UTC timestamp. #}
+{% macro iso_week_start(timestamp) -%}
+  cast(date_trunc('week', {{ timestamp }}) as date)
+{%- endmacro %}

@@ -139,19 +139,38 @@ def event_rows_sql(first: int, last: int, total: int, dialect: str) -> str:
     """
 
 
+#: the models of the recommender's and the retention marts (issue 12), whose share of a run is printed
+RECOMMENDATION_MODELS = (
+    "int_actor_item_stats",
+    "user_item_interactions",
+    "int_user_active_weeks",
+    "weekly_retention_cohorts",
+)
+
+
 @dataclass
 class DbtRun:
     wall_seconds: float
     dbt_seconds: float
     peak_rss_mb: float
+    model_seconds: dict[str, float]
+    """Execution time of each model (dbt's run_results.json); empty for commands other than run."""
+
+    def share(self, models: tuple[str, ...]) -> tuple[float, float]:
+        """(seconds, fraction of all models' seconds) spent in `models`."""
+        spent = sum(self.model_seconds.get(model, 0.0) for model in models)
+        return spent, spent / max(sum(self.model_seconds.values()), 1e-9)
 
 
-def _print_slowest_models(target_path: Path, count: int = 6) -> None:
-    """The models that took longest in the last run (from dbt's run_results.json)."""
+def _model_seconds(target_path: Path) -> dict[str, float]:
+    """model name → execution time in the last run (from dbt's run_results.json)."""
     results = json.loads((target_path / "run_results.json").read_text())["results"]
-    slowest = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:count]
-    for result in slowest:
-        print(f"      {result['execution_time']:6.1f} s  {result['unique_id'].rsplit('.', 1)[-1]}")
+    return {result["unique_id"].rsplit(".", 1)[-1]: result["execution_time"] for result in results}
+
+
+def _print_slowest_models(model_seconds: dict[str, float], count: int = 6) -> None:
+    for model, seconds in sorted(model_seconds.items(), key=lambda item: item[1], reverse=True)[:count]:
+        print(f"      {seconds:6.1f} s  {model}")
 
 
 def run_dbt(arguments: list[str], environment: dict[str, str], label: str) -> DbtRun:
@@ -175,14 +194,14 @@ def run_dbt(arguments: list[str], environment: dict[str, str], label: str) -> Db
     if process.returncode != 0:
         sys.exit(f"dbt {' '.join(arguments)} failed:\n{output[-4000:]}\n{errors[-2000:]}")
     finished = re.search(r"in (\d+) hours (\d+) minutes and ([\d.]+) seconds", output)
-    if arguments[0] == "run":
-        _print_slowest_models(target_path)
+    model_seconds = _model_seconds(target_path) if arguments[0] == "run" else {}
+    _print_slowest_models(model_seconds)
     in_dbt = (
         int(finished.group(1)) * 3600 + int(finished.group(2)) * 60 + float(finished.group(3))
         if finished
         else wall
     )
-    return DbtRun(wall, in_dbt, usage.ru_maxrss / 1024)
+    return DbtRun(wall, in_dbt, usage.ru_maxrss / 1024, model_seconds)
 
 
 def _report(engine: str, events: int, full: DbtRun, incremental: DbtRun, generated_seconds: float) -> None:
@@ -194,6 +213,12 @@ def _report(engine: str, events: int, full: DbtRun, incremental: DbtRun, generat
         f"  (+1% events; {ratio:.0%} of the full refresh wall time)"
     )
     print(f"  peak memory of dbt: {max(full.peak_rss_mb, incremental.peak_rss_mb):,.0f} MB (max RSS)")
+    for label, run in (("full refresh", full), ("incremental", incremental)):
+        seconds, fraction = run.share(RECOMMENDATION_MODELS)
+        print(
+            f"  user_item_interactions + weekly_retention_cohorts (with their intermediates) in the {label}: "
+            f"{seconds:.1f} s, {fraction:.0%} of the models' time"
+        )
 
 
 def bench_duckdb(events: int) -> None:

@@ -95,10 +95,8 @@ def test_the_snapshot_is_downstream_of_every_snapshot_mart_dbt_builds(local_defs
     nodes = _manifest(dbt_manifest)["nodes"].values()
     models = {node["name"] for node in nodes if node["resource_type"] == "model"}
     parents = local_defs.resolve_asset_graph().get(SNAPSHOT).parent_keys
-    # a listed mart the dbt project does not have yet (user_item_interactions before it lands)
-    # is no dependency, so no asset key appears for it; every one it has is upstream
-    assert parents == _keys(set(SNAPSHOT_MARTS) & models)
-    assert _keys(["trending_perfumes", "perfume_interaction_stats", "user_behavior_profile"]) <= parents
+    assert set(SNAPSHOT_MARTS) <= models
+    assert parents == _keys(SNAPSHOT_MARTS)
 
 
 def test_dbt_tests_are_asset_checks_and_raw_events_have_a_freshness_check(local_defs, dbt_manifest):
@@ -140,7 +138,18 @@ def test_each_scheduled_job_builds_what_its_schedule_is_for(local_defs):
     assert not _keys(["user_behavior_profile", "weekly_report"]) & hourly
     daily = _selected(local_defs, "daily_sessions_and_profiles")
     assert (
-        _keys(["sessions", "user_behavior_profile", "post_engagement", "user_engagement_30d"]) | {raw}
+        _keys(
+            [
+                "sessions",
+                "user_behavior_profile",
+                "post_engagement",
+                "user_engagement_30d",
+                "identity_map",
+                "user_item_interactions",
+                "weekly_retention_cohorts",
+            ]
+        )
+        | {raw}
         <= daily
     )
     assert dg.AssetKey("weekly_report") not in daily

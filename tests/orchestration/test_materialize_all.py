@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -22,6 +22,11 @@ from tests.support.reference_marts import MART_KEYS
 
 #: the marts of SPEC section 5 (the reference's keys list them; staging is not a mart)
 MARTS = tuple(name for name in MART_KEYS if name != "stg_interaction_events")
+
+
+def monday_of(moment: datetime):
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
 
 
 def iso_week(moment) -> str:
@@ -40,6 +45,32 @@ def expected_figures(traffic):
     def resolved(session):
         return session.user_id or claimed.get(session.anonymous_id)
 
+    def actor(session):
+        if resolved(session):
+            return f"u:{resolved(session)}"
+        return f"a:{session.anonymous_id}" if session.anonymous_id else f"s:{session.session_id}"
+
+    # SPEC 5 user_item_interactions: an event's items are its own perfume, house and post ids
+    items = {
+        (actor(session), item_type, item_id)
+        for session, event in events
+        for item_type, item_id in (
+            ("perfume", event.perfume_id),
+            ("house", event.house_id),
+            ("post", event.post_id),
+        )
+        if item_id
+    }
+    # weekly_retention_cohorts: a resolved user's cohort is the Monday of their earliest event's
+    # week; each cohort has a row per week from it up to the week of as_of (now: the run's start)
+    first_seen: dict[str, datetime] = {}
+    for session, event in events:
+        user = resolved(session)
+        if user and (user not in first_seen or event.occurred_at < first_seen[user]):
+            first_seen[user] = event.occurred_at
+    this_monday = monday_of(datetime.now(UTC))
+    cohort_weeks = {monday_of(moment) for moment in first_seen.values()}
+
     per_week = defaultdict(lambda: {"events": 0, "users": set(), "sessions": 0})
     for session, event in events:
         week = per_week[iso_week(event.occurred_at)]
@@ -54,6 +85,8 @@ def expected_figures(traffic):
         "post_engagement": len({event.post_id for _, event in events if event.post_id}),
         "user_engagement_30d": len({(resolved(s), e.event_type) for s, e in events if resolved(s)}),
         "identity_map": len(claimed),
+        "user_item_interactions": len(items),
+        "weekly_retention_cohorts": sum((this_monday - week).days // 7 + 1 for week in cohort_weeks),
         "weeks": {
             week: (len(values["users"]), values["sessions"], values["events"])
             for week, values in per_week.items()
@@ -112,6 +145,8 @@ def test_every_asset_builds_on_duckdb_with_passing_checks(
         "post_engagement",
         "user_engagement_30d",
         "identity_map",
+        "user_item_interactions",
+        "weekly_retention_cohorts",
     ):
         assert counts[mart] == expected[mart], mart
 

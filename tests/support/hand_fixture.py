@@ -34,7 +34,7 @@ tuberose/yuzu), p0005 (h002, 184.99), p0007 (h010); p-unknown is not in the cata
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from tests.support.events import event_id_for, privacy_row, raw_event, utc
 
@@ -384,6 +384,41 @@ def session(
         "exit_path": exit_,
         "is_bounce": count == 1,
     }
+
+
+def item(actor_id, item_type, item_id, interactions, affinity, recent, first, last=None, **perfume_state):
+    """A user_item_interactions row; `perfume_state` overrides is_wishlisted/is_collected/latest_rating."""
+    user_id = actor_id[2:] if actor_id.startswith("u:") else None
+    return {
+        "actor_id": actor_id,
+        "user_id": user_id,
+        "item_type": item_type,
+        "item_id": item_id,
+        "interactions": interactions,
+        "affinity": affinity,
+        "recent_affinity": recent,
+        "first_interaction_at": first,
+        "last_interaction_at": last or first,
+        "is_wishlisted": False,
+        "is_collected": False,
+        "latest_rating": None,
+        **perfume_state,
+    }
+
+
+def cohort(cohort_week, size, active_by_offset, last_offset):
+    """The weekly_retention_cohorts rows of one cohort: offsets 0..last_offset, `active_by_offset`
+    the active users of the offsets that have any (0 elsewhere)."""
+    return [
+        {
+            "cohort_week": cohort_week,
+            "week_offset": offset,
+            "cohort_size": size,
+            "active_users": active_by_offset.get(offset, 0),
+            "retention_rate": active_by_offset.get(offset, 0) / size,
+        }
+        for offset in range(last_offset + 1)
+    ]
 
 
 # ages from as_of (2026-05-01 12:00) counted by hand
@@ -1131,5 +1166,152 @@ EXPECTED = {
             "sessions": 3,
         },
         # the lurker's browser was never identified: no row
+    ],
+    # an event's items are its own perfume_id, house_id and post_id; s-cy is gone (cy opted out),
+    # the bot's x1 and f2 (after as_of) never count; recent_affinity decays by 0.5^(age_days / 7)
+    "user_item_interactions": [
+        # ada: e2 e3 views, e4 wishlist add, e5 rating 5 of PA
+        item(
+            "u:u-ada",
+            "perfume",
+            PA,
+            4,
+            1 + 1 + 3 + 5,
+            decay_7d(hours(25, 59))
+            + decay_7d(hours(25, 58))
+            + 3 * decay_7d(hours(25, 57))
+            + 5 * decay_7d(hours(25, 56)),
+            utc("2026-04-30 10:01"),
+            utc("2026-04-30 10:04"),
+            is_wishlisted=True,
+            latest_rating=5.0,
+        ),
+        # e7 click, e8 view (its retry is the same event), e9 add, e10 remove (latest: not wishlisted)
+        item(
+            "u:u-ada",
+            "perfume",
+            PB,
+            4,
+            1.5 + 1 + 3 + 0,
+            1.5 * decay_7d(hours(25, 54.5)) + decay_7d(hours(25, 54)) + 3 * decay_7d(hours(25, 53)),
+            at("2026-04-30 10:05", 30),
+            utc("2026-04-30 10:08"),
+        ),
+        item("u:u-ada", "house", HOUSE_B, 1, 1, decay_7d(hours(25, 54)), utc("2026-04-30 10:06")),  # e8
+        # e11 collection add, e12 view
+        item(
+            "u:u-ada",
+            "perfume",
+            PC,
+            2,
+            4 + 1,
+            4 * decay_7d(hours(25, 50.5)) + decay_7d(hours(25, 49 + 59.1 / 60)),
+            at("2026-04-30 10:09", 30),
+            at("2026-04-30 10:10", 0.9),
+            is_collected=True,
+        ),
+        # bo: s-anon's a1 view, a2 add, a3 rating 2 (stitched); b1 house view; b2 view and the old
+        # b5 rating 4 of PB (42 days: no recent affinity); b6 of PX, old too; b3 b4 on post-1
+        item(
+            "u:u-bo",
+            "perfume",
+            PA,
+            3,
+            1 + 3 + 5,
+            decay_7d(hours(16)) + 3 * decay_7d(hours(15, 59)) + 5 * decay_7d(hours(15, 58)),
+            utc("2026-04-30 20:00"),
+            utc("2026-04-30 20:02"),
+            is_wishlisted=True,
+            latest_rating=2.0,
+        ),
+        item("u:u-bo", "house", HOUSE_B, 1, 1, decay_7d(hours(6 * 24 + 3)), utc("2026-04-25 09:00")),
+        item(
+            "u:u-bo",
+            "perfume",
+            PB,
+            2,
+            1 + 5,
+            decay_7d(hours(6 * 24 + 3)),
+            utc("2026-03-20 08:00"),
+            utc("2026-04-25 09:00"),
+            latest_rating=4.0,
+        ),
+        item("u:u-bo", "perfume", PX, 1, 1, 0.0, utc("2026-03-20 08:00")),
+        item(
+            "u:u-bo",
+            "post",
+            "post-1",
+            2,
+            0.5 + 2,
+            0.5 * decay_7d(hours(24)) + 2 * decay_7d(hours(23, 59)),
+            utc("2026-04-30 12:00"),
+            utc("2026-04-30 12:01"),
+        ),
+        # di: d1 share, g3 like exactly 7 days ago (inside 30 days)
+        item(
+            "u:u-di",
+            "post",
+            "post-2",
+            2,
+            3 + 2,
+            3 * decay_7d(48) + 2 * decay_7d(7 * 24),
+            utc("2026-04-24 12:00"),
+            utc("2026-04-29 12:00"),
+        ),
+        # the anonymous post reader (no anonymous id: a session actor)
+        item("s:s-post", "post", "post-2", 1, 0.5, 0.5 * decay_7d(11 * 24), utc("2026-04-20 12:00")),
+        item("s:s-post", "post", "post-1", 1, 1, decay_7d(23), utc("2026-04-30 13:00")),
+        item(
+            "s:s-bounds",
+            "perfume",
+            PC,
+            2,
+            2,
+            decay_7d(24) + decay_7d(7 * 24),
+            utc("2026-04-24 12:00"),
+            utc("2026-04-30 12:00"),
+        ),
+        item("s:s-tie", "perfume", "p-tie-b", 1, 1, decay_7d(72), utc("2026-04-28 12:00")),
+        item("s:s-tie", "perfume", "p-tie-a", 1, 1, decay_7d(72), utc("2026-04-28 12:00")),
+        # eve, two months ago: v1 names p0005 and h002 (a row each), v2 clicks p0007
+        item("u:u-eve", "perfume", "p0005", 1, 1, 0.0, utc("2026-03-01 10:00")),
+        item("u:u-eve", "house", "h002", 1, 1, 0.0, utc("2026-03-01 10:00")),
+        item("u:u-eve", "perfume", "p0007", 1, 1.5, 0.0, utc("2026-03-01 10:01")),
+        item("s:s-edge", "perfume", PB, 1, 1, 1.0, utc("2026-05-01 12:00")),  # f1 at as_of: age 0
+        # fay's k1 (anonymous, through her browser) and k4
+        item(
+            "u:u-fay",
+            "perfume",
+            "p-fay",
+            2,
+            2,
+            decay_7d(hours(51)) + decay_7d(hours(26, 58)),
+            utc("2026-04-29 09:00"),
+            utc("2026-04-30 09:02"),
+        ),
+        # the lurker's browser: one actor over two sessions
+        item(
+            f"a:{LURKER_BROWSER}",
+            "perfume",
+            "p-lurk",
+            2,
+            2,
+            decay_7d(98) + decay_7d(74),
+            utc("2026-04-27 10:00"),
+            utc("2026-04-28 10:00"),
+        ),
+        # h3 on the shared browser: gus's
+        item("u:u-gus", "post", "post-3", 1, 0.5, 0.5 * decay_7d(hours(26)), utc("2026-04-30 10:00")),
+    ],
+    # cohort weeks are Mondays; as_of (Friday 2026-05-01) is in the week of Monday 04-27
+    "weekly_retention_cohorts": [
+        # eve: only Sunday 03-01 (week of 02-23); 63 days to 04-27: offsets 0..9
+        *cohort(date(2026, 2, 23), 1, {0: 1}, 9),
+        # bo: Friday 03-20 (week of 03-16), Saturday 04-25 (04-20: offset 5), 04-30 (04-27: 6)
+        *cohort(date(2026, 3, 16), 1, {0: 1, 5: 1, 6: 1}, 6),
+        # di: Wednesday 04-01 (week of 03-30), Friday 04-24 (04-20: offset 3), 04-29 (04-27: 4)
+        *cohort(date(2026, 3, 30), 1, {0: 1, 3: 1, 4: 1}, 4),
+        # ada, fay, gus, hal: first seen this week (cy is opted out: no cohort)
+        *cohort(date(2026, 4, 27), 4, {0: 4}, 0),
     ],
 }

@@ -29,7 +29,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "post_engagement": ("post_id",),
     "user_engagement_30d": ("user_id", "event_type"),
     "identity_map": ("anonymous_id",),
+    "user_item_interactions": ("actor_id", "item_type", "item_id"),
+    "weekly_retention_cohorts": ("cohort_week", "week_offset"),
 }
 
 #: Columns holding JSON (compared parsed).
@@ -632,6 +634,84 @@ def identity_map(events: list[Row]) -> list[Row]:
     ]
 
 
+#: SPEC 5 user_item_interactions: "an event's items are its own perfume_id (item_type perfume),
+#: house_id (house; not the catalog's house of a perfume) and post_id (post), each that is not null"
+ITEM_COLUMNS = (("perfume", "perfume_id"), ("house", "house_id"), ("post", "post_id"))
+
+
+def user_item_interactions(events: list[Row], catalog: Catalog, as_of: datetime) -> list[Row]:
+    """SPEC 5 `user_item_interactions` — one row per (actor, item) with at least one event."""
+    by_pair: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
+    for event in events:
+        for item_type, column in ITEM_COLUMNS:
+            if event[column] is not None:
+                by_pair[(actor(event), item_type, event[column])].append(event)
+    rows = []
+    for (actor_id, item_type, item_id), own in by_pair.items():
+        is_perfume = item_type == "perfume"
+        wishlist = [e for e in own if e["event_type"] in ("WISHLIST_ADD", "WISHLIST_REMOVE")]
+        ratings = [e for e in own if e["event_type"] == "RATING_COMPLETED"]
+        rows.append(
+            {
+                "actor_id": actor_id,
+                "item_type": item_type,
+                "item_id": item_id,
+                # "resolved user, null for anonymous actors" (one actor has one resolved user)
+                "user_id": resolved_user(own[0]),
+                "interactions": len(own),
+                "affinity": sum(catalog.weights[e["event_type"]] for e in own),
+                # "Σ weight × 0.5^(age_days / 7) over the events of the last 30 days; 0 when none"
+                "recent_affinity": sum(
+                    catalog.weights[e["event_type"]] * 0.5 ** ((age_hours(e, as_of) / 24) / 7)
+                    for e in own
+                    if in_last(e, as_of, timedelta(days=30))
+                ),
+                "first_interaction_at": min(e["occurred_at"] for e in own),
+                "last_interaction_at": max(e["occurred_at"] for e in own),
+                "is_wishlisted": is_perfume and bool(wishlist) and _latest_wishlist_is_add(wishlist),
+                "is_collected": is_perfume and any(e["event_type"] == "COLLECTION_ADD" for e in own),
+                "latest_rating": max(ratings, key=order_key)["value"] if is_perfume and ratings else None,
+            }
+        )
+    return rows
+
+
+def iso_week_monday(moment: datetime) -> date:
+    """ "the Monday (UTC date) of the ISO week" of a UTC timestamp."""
+    day = moment.date()
+    return day - timedelta(days=day.isoweekday() - 1)
+
+
+def weekly_retention_cohorts(events: list[Row], as_of: datetime) -> list[Row]:
+    """SPEC 5 `weekly_retention_cohorts` — over resolved users only; one row per (cohort_week,
+    week_offset) for every cohort that has users and every offset from 0 up to the week that
+    contains as_of."""
+    weeks_by_user: dict[str, set[date]] = defaultdict(set)
+    for event in events:
+        if resolved_user(event) is not None:
+            weeks_by_user[resolved_user(event)].add(iso_week_monday(event["occurred_at"]))
+    # "a user's cohort week is the Monday of the ISO week of their earliest event"
+    cohorts: dict[date, list[str]] = defaultdict(list)
+    for user_id, weeks in weeks_by_user.items():
+        cohorts[min(weeks)].append(user_id)
+    as_of_week = iso_week_monday(as_of)
+    rows = []
+    for cohort_week, users in cohorts.items():
+        for week_offset in range((as_of_week - cohort_week).days // 7 + 1):
+            week = cohort_week + timedelta(days=7 * week_offset)
+            active = sum(week in weeks_by_user[user_id] for user_id in users)
+            rows.append(
+                {
+                    "cohort_week": cohort_week,
+                    "week_offset": week_offset,
+                    "cohort_size": len(users),
+                    "active_users": active,
+                    "retention_rate": active / len(users),
+                }
+            )
+    return rows
+
+
 def build_marts(
     raw_rows: Iterable[Mapping[str, Any]],
     privacy_rows: Iterable[Mapping[str, Any]],
@@ -652,4 +732,6 @@ def build_marts(
         "post_engagement": post_engagement(events, as_of),
         "user_engagement_30d": user_engagement_30d(events, as_of),
         "identity_map": identity_map(events),
+        "user_item_interactions": user_item_interactions(events, catalog, as_of),
+        "weekly_retention_cohorts": weekly_retention_cohorts(events, as_of),
     }

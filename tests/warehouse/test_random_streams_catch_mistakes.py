@@ -6,7 +6,7 @@ notice. Pure Python, no dbt."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -57,6 +57,14 @@ MISTAKES: dict[str, tuple[str, Callable[..., Any]]] = {
             if identities.resolved_user(event)
             else f"s:{event['session_id']}"
         ),
+    ),
+    "cohort weeks start on Sunday": (
+        "iso_week_monday",
+        lambda moment: moment.date() - timedelta(days=moment.date().isoweekday() % 7),
+    ),
+    "posts are not items": (
+        "ITEM_COLUMNS",
+        (("perfume", "perfume_id"), ("house", "house_id")),
     ),
 }
 

@@ -76,6 +76,7 @@ DECAYED = {
     "trending_perfumes": "trending_score",
     "perfume_interaction_stats": "trending_score",
     "user_behavior_profile": "engagement_score",
+    "user_item_interactions": "recent_affinity",
 }
 
 
@@ -100,11 +101,11 @@ def test_dbt_without_as_of_uses_the_run_start_time(tmp_path: Path, parsed_duckdb
     actual = warehouse.read_marts()
 
     for mart, column in DECAYED.items():
-        key_column = MART_KEYS[mart][0]
-        lowest = {row[key_column]: row[column] for row in after[mart]}
-        expected_rows = {row[key_column]: row for row in before[mart]}
+        key_columns = MART_KEYS[mart]
+        lowest = {tuple(row[c] for c in key_columns): row[column] for row in after[mart]}
+        expected_rows = {tuple(row[c] for c in key_columns): row for row in before[mart]}
         for row in actual[mart]:
-            key = row[key_column]
+            key = tuple(row[c] for c in key_columns)
             if key not in expected_rows or key not in lowest:
                 continue  # an unexpected row: reported by the comparison below
             highest = expected_rows[key][column]

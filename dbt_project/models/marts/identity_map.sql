@@ -4,7 +4,7 @@
     unique_key='anonymous_id',
     incremental_strategy='delete+insert',
     indexes=postgres_indexes([{'columns': ['anonymous_id'], 'unique': true}, {'columns': ['user_id']}]),
-    post_hook=["{{ delete_vanished_keys('user_id is null') }}", "{{ record_incremental_state() }}"]
+    post_hook="{{ delete_vanished_keys('user_id is null') }}"
   )
 }}
 {#

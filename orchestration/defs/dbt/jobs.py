@@ -20,9 +20,11 @@ SCHEDULED_DBT_JOBS = (
     ),
     (
         "daily_sessions_and_profiles",
-        "+sessions +user_behavior_profile +post_engagement +user_engagement_30d",
+        "+sessions +user_behavior_profile +post_engagement +user_engagement_30d +identity_map"
+        " +user_item_interactions +weekly_retention_cohorts",
         "0 2 * * *",
-        "Sessions, user profiles and post/user engagement, daily at 02:00 UTC.",
+        "Sessions, user profiles, post/user engagement, the identity map, the recommender's "
+        "user-item table and the retention cohorts, daily at 02:00 UTC.",
     ),
 )
 
