@@ -54,7 +54,7 @@ fuzz-ingest: $(STAMP)
 
 bench-warehouse: $(STAMP)
 	@bash .ci/ensure-postgres.sh
-	@$(BIN)/python -m tests.benchmarks.bench_warehouse
+	@$(BIN)/python -m tests.benchmarks.bench_warehouse $(ARGS)
 
 # page visits in Chromium ending in navigation, reload or tab close: events tracked vs counted
 bench-sdk-delivery: $(STAMP)
