@@ -113,8 +113,18 @@ def validate_as_of(as_of: str) -> str:
 
 
 def as_of_vars(as_of: str | None) -> list[str]:
-    """dbt arguments that set the `as_of` variable (none: the run's start time)."""
+    """dbt arguments that set the `as_of` variable (none: the run's start time). A changed `--vars`
+    makes dbt re-parse the project; `as_of_environment` does not."""
     return ["--vars", json.dumps({"as_of": validate_as_of(as_of)})] if as_of else []
+
+
+#: read by the `as_of()` macro when the var is unset, at execution only, so partial parsing holds
+AS_OF_ENVIRONMENT_VARIABLE = "DBT_AS_OF"
+
+
+def as_of_environment(as_of: str | None) -> dict[str, str]:
+    """The environment that gives a dbt run its `as_of` without re-parsing (none: run start)."""
+    return {AS_OF_ENVIRONMENT_VARIABLE: validate_as_of(as_of)} if as_of else {}
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,6 @@
-{# What a model must rebuild since its last build (`state` from last_build()).
-
-   An event's contribution to a mart can change because:
-   - one of its deliveries was (re)written into base_interaction_events (a new delivery, an
-     "earlier" duplicate, an erasure; the whole session is taken, which also covers the
-     behaviour-bot rule flipping the session);
-   - its eligibility `occurred_at <= as_of` changed because as_of moved;
-   - the identity of its session changed (a login, here or in another session of the same
-     browser, re-attributes the session: int_session_identity_history);
-   - the privacy state of its resolved user changed (opt-out, opt-in, erasure).
-   So everything is derived from the sessions those changes touch. With no state, everything. #}
+{# What a model must rebuild since its last build (`state` from last_build()): the sessions
+   changed since then (models/incremental/changed_sessions.sql says why a session changes), and
+   from them the actors, users, perfumes and posts they touch. With no state, everything. #}
 
 {# The deliveries (not only winners: a replaced delivery's keys are rebuilt too) of the sessions
    touched since `state`, with `columns` of base_interaction_events. #}
@@ -18,8 +10,8 @@
 {% macro touched_keys_lineage() %}
   {%- if model.resource_type == 'model' -%}
     {%- set lineage = [
-      ref('base_interaction_events'), ref('int_session_identity_history'), ref('int_session_users'),
-      ref('base_user_privacy_states'),
+      ref('base_interaction_events'), ref('int_session_identity_history'), ref('base_user_privacy_states'),
+      ref('changed_sessions'),
     ] -%}
   {%- endif -%}
 {% endmacro %}
@@ -35,26 +27,16 @@
   {%- endif -%}
 {% endmacro %}
 
-{# The sessions touched since `state` (with no state: none, the caller builds everything). #}
+{# The sessions changed since `state` (with no state: none, the caller builds everything).
+   changed_sessions must have been built in this run, or the changes since its last build would
+   be missed. #}
 {% macro touched_sessions(state) %}
   {%- do touched_keys_lineage() -%}
   {%- if state is none -%}
   select cast(null as varchar) as session_id where 1 = 0
   {%- else %}
-  {%- set events = ref('base_interaction_events') -%}
-  {%- set history = ref('int_session_identity_history') -%}
-  {%- set users = ref('int_session_users') -%}
-  select session_id from {{ events }} where _loaded_at > {{ state.built_at }}
-  union
-  select session_id from {{ events }}
-  where occurred_at > least({{ state.as_of }}, {{ as_of() }})
-    and occurred_at <= greatest({{ state.as_of }}, {{ as_of() }})
-  union
-  select session_id from {{ history }} where assigned_at > {{ state.built_at }}
-  union
-  select session_id from {{ events }} where user_id in ({{ privacy_changed_users(state) }})
-  union
-  select session_id from {{ users }} where session_user_id in ({{ privacy_changed_users(state) }})
+  {%- do require_built_this_run('changed_sessions') -%}
+  select distinct session_id from {{ ref('changed_sessions') }} where changed_at > {{ state.built_at }}
   {%- endif %}
 {% endmacro %}
 
@@ -108,3 +90,25 @@
     select user_id from ({{ privacy_changed_users(state) }}) as changed
   {%- endif -%}
 {% endmacro %}
+
+{# The `column` values (actors, users) of staged events that entered or left a `days`-day window
+   because as_of moved since `state`: occurred_at between the two window starts. A key without
+   such an event keeps the same events in its window, so its windowed figures stay exact
+   (decayed ones only need rescaling to the new as_of, see decayed_since()). #}
+{% macro window_crossing_keys(state, days, column) %}
+  {%- if state is none -%}
+  select cast(null as varchar) as {{ column }} where 1 = 0
+  {%- else -%}
+  select distinct {{ column }} from {{ staged_events() }}
+  where {{ column }} is not null
+      and occurred_at > least({{ state.as_of }}, {{ as_of() }}) - interval '{{ days }} days'
+      and occurred_at <= greatest({{ state.as_of }}, {{ as_of() }}) - interval '{{ days }} days'
+  {%- endif -%}
+{% endmacro %}
+
+{# A decayed sum kept at `anchor` (the as_of it was computed for), brought to this run's as_of:
+   Σ w·0.5^((as_of−t)/h) = 0.5^((as_of−anchor)/h) · Σ w·0.5^((anchor−t)/h). The anchor is never
+   older than the window, so the factor cannot overflow. #}
+{% macro decayed_since(sum_column, anchor_column, half_life_days) -%}
+  ({{ sum_column }} * power(0.5, {{ seconds_between(anchor_column, as_of()) }} / 86400.0 / {{ half_life_days }}))
+{%- endmacro %}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-BUILD_STATE_TABLE = "dbt_incremental_state"
+BUILD_STATE_TABLE = "incremental_manifest"
 
 
 def latest_builds_sql(schema: str | None = None) -> str:

@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -49,7 +50,7 @@ from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL, RAW_EVENTS_RELATION
 from orchestration.snapshots import publish_snapshot
 from orchestration.warehouse import MARTS, WarehouseTarget
-from tests.benchmarks.dbt_timing import DbtRun, as_of_arguments, run_dbt
+from tests.benchmarks.dbt_timing import DbtRun, as_of_environment_of, run_dbt
 from tests.benchmarks.warehouse_events import (
     Batch,
     History,
@@ -152,8 +153,8 @@ class Workspace:
         """Write the batches' events to the raw store; returns the seconds it took."""
         raise NotImplementedError
 
-    def dbt(self, arguments: list[str], label: str) -> DbtRun:
-        environment = self.target.dbt_env()
+    def dbt(self, arguments: list[str], label: str, as_of: datetime) -> DbtRun:
+        environment = {**self.target.dbt_env(), **as_of_environment_of(as_of)}
         return run_dbt([*arguments, "--target", self.target.dbt_target], environment, self.target_path, label)
 
     def publish(self) -> float:
@@ -352,11 +353,13 @@ def bench_history(
         workspace.prepare()
         print("    generating the history ...", flush=True)
         generated = workspace.add_events(history_batches(history, EVENTS_PER_FILE), "history")
-        seed = workspace.dbt(["seed"], "dbt seed (the first parse: a full one)")
+        seed = workspace.dbt(["seed"], "dbt seed (the first parse: a full one)", history.end)
         print(f"      wall {seed.wall_seconds:.1f} s · start-up {seed.startup_seconds:.1f} s (to the seeds)")
 
-        def measure(run: str, added: int, arguments: list[str], label: str, generate_seconds: float) -> None:
-            dbt_run = workspace.dbt(arguments, label)
+        def measure(
+            run: str, added: int, arguments: list[str], as_of: datetime, label: str, generate_seconds: float
+        ) -> None:
+            dbt_run = workspace.dbt(arguments, label, as_of)
             full = None if run == FULL_REFRESH else find_measurement(results, engine, events, FULL_REFRESH)
             print_run(dbt_run, added, generate_seconds, full)
             published = workspace.publish()
@@ -366,7 +369,8 @@ def bench_history(
         measure(
             FULL_REFRESH,
             events,
-            ["run", "--full-refresh", *as_of_arguments(history.end)],
+            ["run", "--full-refresh"],
+            history.end,
             "dbt run --full-refresh",
             generated,
         )
@@ -383,7 +387,8 @@ def bench_history(
             measure(
                 key,
                 batch.last - batch.first,
-                ["run", *as_of_arguments(batch.as_of)],
+                ["run"],
+                batch.as_of,
                 f"dbt run (incremental, {key})",
                 seconds,
             )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.dbt_project import dbt_executable
-from orchestration.warehouse import DBT_PROJECT_DIR, as_of_vars
+from orchestration.warehouse import DBT_PROJECT_DIR, as_of_environment
 
 PEAK_RSS_SCRIPT = Path(__file__).with_name("peak_rss.py")
 #: seconds between two "still running" lines while dbt works
@@ -30,10 +30,11 @@ _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 _FINISHED = re.compile(r"Finished running .* in (\d+) hours (\d+) minutes and ([\d.]+) seconds")
 
 
-def as_of_arguments(moment: datetime) -> list[str]:
-    """The dbt arguments that give a run its `as_of` — the one place the benchmark says how
-    (today `--vars`, which makes dbt re-parse the whole project on every change)."""
-    return as_of_vars(moment.isoformat())
+def as_of_environment_of(moment: datetime) -> dict[str, str]:
+    """The environment that gives a run its `as_of` — the one place the benchmark says how: the
+    DBT_AS_OF variable, which, unlike `--vars`, keeps dbt's partial parsing (as a scheduled run,
+    which passes no as_of at all)."""
+    return as_of_environment(moment.isoformat())
 
 
 @dataclass

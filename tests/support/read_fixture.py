@@ -68,10 +68,11 @@ def hand_made_warehouse(work_dir: Path) -> WarehouseTarget:
     with duckdb.connect(str(target.duckdb_path)) as connection:
         connection.execute("create table trending_perfumes as select 'p1' as perfume_id, 1 as rank")
         connection.execute(
-            "create table dbt_incremental_state (model_name varchar, built_at timestamp, as_of timestamp)"
+            "create table incremental_manifest"
+            " (model_name varchar, built_at timestamp, as_of timestamp, is_full_build boolean)"
         )
         connection.execute(
-            "insert into dbt_incremental_state values ('base_interaction_events', ?, ?)", [as_of, as_of]
+            "insert into incremental_manifest values ('base_interaction_events', ?, ?, true)", [as_of, as_of]
         )
     return target
 

@@ -4,7 +4,7 @@
     unique_key='anonymous_id',
     incremental_strategy='delete+insert',
     indexes=postgres_indexes([{'columns': ['anonymous_id'], 'unique': true}, {'columns': ['_changed_at']}]),
-    post_hook=["{{ record_incremental_state() }}"]
+    post_hook=["{{ record_build() }}"]
   )
 }}
 {#

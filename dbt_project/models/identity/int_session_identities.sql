@@ -6,7 +6,7 @@
     indexes=postgres_indexes([
       {'columns': ['session_id'], 'unique': true}, {'columns': ['anonymous_id']}, {'columns': ['_changed_at']},
     ]),
-    post_hook=["{{ record_incremental_state() }}"]
+    post_hook=["{{ record_build() }}"]
   )
 }}
 {#

@@ -6,7 +6,7 @@
     indexes=postgres_indexes([
       {'columns': ['session_id']}, {'columns': ['assigned_at']}, {'columns': ['session_user_id']},
     ]),
-    post_hook=["{{ record_incremental_state() }}"]
+    post_hook=["{{ record_build() }}"]
   )
 }}
 {#

@@ -6,7 +6,7 @@
     indexes=postgres_indexes([
       {'columns': ['session_id'], 'unique': true}, {'columns': ['session_user_id']}, {'columns': ['changed_at']},
     ]),
-    post_hook=["{{ delete_vanished_keys('not has_events') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('not has_events') }}", "{{ record_build() }}"]
   )
 }}
 {#

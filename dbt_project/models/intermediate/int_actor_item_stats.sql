@@ -2,21 +2,25 @@
   config(
     unique_key='actor_id',
     indexes=postgres_indexes([{'columns': ['actor_id']}]),
-    post_hook=["{{ delete_vanished_keys('item_id is null') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('item_id is null') }}", "{{ record_build() }}"]
   )
 }}
 {#
-  The all-time figures of user_item_interactions, one row per (actor, item). An event's items
-  are its own perfume_id, house_id and post_id (SPEC section 5: not the catalog's house of a
-  perfume). A run recomputes every item of the actors it touched (an actor's history is small);
-  an actor left without events keeps one placeholder row (item_id null) that the post-hook
-  deletes.
+  The figures of user_item_interactions, one row per (actor, item). An event's items are its
+  own perfume_id, house_id and post_id (SPEC section 5: not the catalog's house of a perfume).
+  A run recomputes every item of the actors it touched (an actor's history is small) and of the
+  actors with an event that entered or left the 30-day window as as_of moved; every other pair
+  keeps the same events in its window, so its `recent_affinity_at_anchor` (computed for the as_of
+  `recent_anchor`) only needs rescaling, which user_item_interactions does as a view. An actor
+  left without events keeps one placeholder row (item_id null) that the post-hook deletes.
 #}
 
 {%- set state = last_build() -%}
 
 with touched_actors as (
     {{ touched_actors(state) }}
+    union
+    {{ window_crossing_keys(state, 30, 'actor_id') }}
 ),
 
 {#- only the columns used below: PostgreSQL materializes a CTE read several times #}
@@ -57,6 +61,9 @@ pairs as (
         item_id,
         count(*) as interactions,
         sum(weight) as affinity,
+        sum(case when occurred_at > {{ window_start(30) }} then
+            weight * power(0.5, {{ seconds_between('occurred_at', as_of()) }} / 86400.0 / 7.0) else 0 end)
+            as recent_affinity_at_anchor,
         min(occurred_at) as first_interaction_at,
         max(occurred_at) as last_interaction_at,
         {#- wishlist, collection and rating are a perfume's; a house or post row keeps the defaults #}
@@ -77,7 +84,7 @@ with_placeholders as (
     union all
     select
         touched_actors.actor_id, cast(null as varchar), cast(null as varchar), cast(null as varchar), 0,
-        0.0, cast(null as timestamp), cast(null as timestamp), false, false, cast(null as double precision)
+        0.0, 0.0, cast(null as timestamp), cast(null as timestamp), false, false, cast(null as double precision)
     from touched_actors
     where touched_actors.actor_id not in (select actor_id from pairs)
     {%- endif %}
@@ -90,6 +97,8 @@ select
     item_id,
     cast(interactions as bigint) as interactions,
     cast(affinity as double precision) as affinity,
+    cast(recent_affinity_at_anchor as double precision) as recent_affinity_at_anchor,
+    {{ as_of() }} as recent_anchor,
     first_interaction_at,
     last_interaction_at,
     is_wishlisted,

@@ -2,7 +2,7 @@
   config(
     unique_key='actor_id',
     indexes=postgres_indexes([{'columns': ['actor_id']}, {'columns': ['post_id']}]),
-    post_hook=["{{ delete_vanished_keys('post_id is null') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('post_id is null') }}", "{{ record_build() }}"]
   )
 }}
 {#

@@ -2,7 +2,7 @@
   config(
     unique_key='post_id',
     indexes=postgres_indexes([{'columns': ['post_id']}]),
-    post_hook=["{{ delete_vanished_keys('actor_pairs = 0') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('actor_pairs = 0') }}", "{{ record_build() }}"]
   )
 }}
 {#

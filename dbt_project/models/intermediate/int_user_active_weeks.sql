@@ -2,7 +2,7 @@
   config(
     unique_key='user_id',
     indexes=postgres_indexes([{'columns': ['user_id']}]),
-    post_hook=["{{ delete_vanished_keys('week_offset is null') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('week_offset is null') }}", "{{ record_build() }}"]
   )
 }}
 {#

@@ -2,25 +2,30 @@
   config(
     unique_key='user_id',
     indexes=postgres_indexes([{'columns': ['user_id']}]),
-    post_hook=["{{ delete_vanished_keys('user_events = 0') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('user_events = 0') }}", "{{ record_build() }}"]
   )
 }}
 {#
-  All-time figures of user_behavior_profile, recomputed for the users touched since the last
-  build from their own events (a user's history is small). Preferences use the catalog seeds:
-  changing the catalog needs a --full-refresh of this model.
+  The figures of user_behavior_profile, recomputed for the users touched since the last build
+  from their own events (a user's history is small), and for the users with an event that
+  entered or left the 30-day window as as_of moved. Every other user keeps the same events in
+  the window, so their 30-day counts stay exact and their engagement score, kept for the as_of
+  `recent_anchor`, only needs rescaling (user_behavior_profile, a view, does it). Preferences
+  use the catalog seeds: changing the catalog needs a --full-refresh of this model.
 #}
 
 {%- set state = last_build() -%}
 
 with touched_users as (
     {{ touched_users(state) }}
+    union
+    {{ window_crossing_keys(state, 30, 'resolved_user_id') }}
 ),
 
 {#- only the columns used below: PostgreSQL materializes a CTE read several times #}
 user_events as (
     select resolved_user_id as user_id, user_id is null as is_stitched, session_id, event_id, event_type,
-        perfume_id, house_id, value, occurred_at, received_at
+        event_category, perfume_id, house_id, value, occurred_at, received_at
     from {{ staged_events() }}
     where resolved_user_id is not null
     {%- if state is not none %}
@@ -142,16 +147,40 @@ wishlists as (
 
 activity as (
     select
-        user_id,
+        user_events.user_id,
         count(*) as user_events,
-        count(distinct session_id) as total_sessions,
-        sum(case when is_stitched then 1 else 0 end) as stitched_events,
-        sum(case when event_type = 'RATING_COMPLETED' then 1 else 0 end) as total_ratings,
-        avg(case when event_type = 'RATING_COMPLETED' then value end) as avg_rating_value,
-        count(distinct case when event_type = 'COLLECTION_ADD' then perfume_id end) as collection_size,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_active_at
+        count(distinct user_events.session_id) as total_sessions,
+        sum(case when user_events.is_stitched then 1 else 0 end) as stitched_events,
+        sum(case when user_events.event_type = 'RATING_COMPLETED' then 1 else 0 end) as total_ratings,
+        avg(case when user_events.event_type = 'RATING_COMPLETED' then user_events.value end) as avg_rating_value,
+        count(distinct case when user_events.event_type = 'COLLECTION_ADD' then user_events.perfume_id end)
+            as collection_size,
+        min(user_events.occurred_at) as first_seen_at,
+        max(user_events.occurred_at) as last_active_at,
+        {#- the last 30 days, at this run's as_of #}
+        sum(case when user_events.occurred_at > {{ window_start(30) }}
+            and user_events.event_category = 'VIEW' then 1 else 0 end) as page_views_30d,
+        sum(case when user_events.occurred_at > {{ window_start(30) }}
+            and user_events.event_category = 'SEARCH' then 1 else 0 end) as searches_30d,
+        count(distinct case when user_events.occurred_at > {{ window_start(30) }}
+            then user_events.perfume_id end) as perfumes_viewed_30d,
+        sum(case when user_events.occurred_at > {{ window_start(30) }} then coalesce(weights.weight, 0)
+            * power(0.5, {{ seconds_between('user_events.occurred_at', as_of()) }} / 86400.0 / 7.0) else 0 end)
+            as engagement_at_anchor
     from user_events
+    left join weights on weights.event_type = user_events.event_type
+    group by user_events.user_id
+),
+
+{#- the sessions the sessions mart attributes to the user (its first own user, else the user its
+    anonymous events resolve to): built before this model in the same run #}
+session_durations as (
+    select user_id, avg(cast(duration_seconds as double precision)) as avg_session_duration_seconds
+    from {{ ref('sessions') }}
+    where user_id is not null
+    {%- if state is not none %}
+        and user_id in (select user_id from touched_users)
+    {%- endif %}
     group by user_id
 ),
 
@@ -179,9 +208,16 @@ select
     coalesce(preferred_notes.preferred_notes, {{ empty_json_array() }}) as preferred_notes,
     price_ranges.preferred_price_range,
     keyed.first_seen_at,
-    keyed.last_active_at
+    keyed.last_active_at,
+    cast(coalesce(keyed.page_views_30d, 0) as bigint) as page_views_30d,
+    cast(coalesce(keyed.searches_30d, 0) as bigint) as searches_30d,
+    cast(coalesce(keyed.perfumes_viewed_30d, 0) as bigint) as perfumes_viewed_30d,
+    session_durations.avg_session_duration_seconds,
+    cast(coalesce(keyed.engagement_at_anchor, 0) as double precision) as engagement_at_anchor,
+    {{ as_of() }} as recent_anchor
 from keyed
 left join wishlists on wishlists.user_id = keyed.key_user_id
 left join preferred_houses on preferred_houses.user_id = keyed.key_user_id
 left join preferred_notes on preferred_notes.user_id = keyed.key_user_id
 left join price_ranges on price_ranges.user_id = keyed.key_user_id
+left join session_durations on session_durations.user_id = keyed.key_user_id

@@ -4,7 +4,7 @@
     unique_key='session_id',
     incremental_strategy='delete+insert',
     indexes=postgres_indexes([{'columns': ['session_id']}]),
-    post_hook=["{{ delete_vanished_keys('not is_behaviour_bot') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('not is_behaviour_bot') }}", "{{ record_build() }}"]
   )
 }}
 {#

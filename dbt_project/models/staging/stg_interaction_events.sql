@@ -8,7 +8,7 @@
       {'columns': ['resolved_user_id']}, {'columns': ['perfume_id']}, {'columns': ['post_id']},
       {'columns': ['anonymous_id']}, {'columns': ['occurred_at']},
     ]),
-    post_hook=["{{ delete_vanished_keys('event_id is null') }}", "{{ record_incremental_state() }}"]
+    post_hook=["{{ delete_vanished_keys('event_id is null') }}", "{{ record_build() }}"]
   )
 }}
 {#
