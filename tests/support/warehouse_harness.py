@@ -182,11 +182,15 @@ class Warehouse:
         full_refresh: bool = False,
         command: str = "run",
         extra_vars: Mapping[str, Any] | None = None,
+        select: str | None = None,
     ) -> None:
         """`dbt run` (or `build`, with seeds and tests) with `as_of` (None: leave the variable unset,
-        so the run's start time is used) and any other dbt vars; seeds are loaded on first use."""
+        so the run's start time is used) and any other dbt vars, of the `select`ed models (None:
+        all); seeds are loaded on first use."""
         self._load_seeds()
         args = [command, *self._common_args()]
+        if select:
+            args += ["--select", select]
         variables = dict(extra_vars or {})
         if as_of is not None:
             variables["as_of"] = as_of_text(as_of)

@@ -7,7 +7,8 @@ marts are checked against the reference after every run, and after the last run 
 `--full-refresh` must give the same tables. Even seeds keep as_of fixed; odd seeds advance it to
 the arrival time of each run's last row, like scheduled runs with as_of unset. Further cases add
 erasures between runs, the behaviour-bot rule switched on (sessions flip in and out of it), as_of
-moving backwards, and the same on PostgreSQL.
+moving backwards, runs of the scheduled jobs' selections (an hourly job between daily ones: each
+model catches up on everything since its own last build), and the same on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.defs.dbt.jobs import SCHEDULED_DBT_JOBS
 from tests.support.events import privacy_row, raw_event, utc
 from tests.support.mart_comparison import assert_marts_equal
 from tests.support.random_streams import ANCHOR, PROPERTY_SEEDS, Run, apply_run, random_stream
@@ -40,9 +42,15 @@ def test_incremental_runs_equal_full_refresh_and_reference(
 
 
 def _run_scenario(
-    warehouse: Warehouse, runs: list[Run], behaviour_bots: BehaviourBotRule | None = None
+    warehouse: Warehouse,
+    runs: list[Run],
+    behaviour_bots: BehaviourBotRule | None = None,
+    selection_of_run: Callable[[int], str | None] = lambda number: None,
 ) -> list[str]:
-    """Apply `runs`; check the marts against the reference after each, and against a full refresh."""
+    """Apply `runs`; check the marts against the reference after each, and against a full refresh.
+
+    `selection_of_run(number)` is the dbt selection of run `number` (None: every model); after a
+    selected run, the marts it selects are checked."""
     catalog = load_catalog(SEEDS_DIR)
     dbt_vars = behaviour_bots.dbt_vars() if behaviour_bots else None
     events: list[dict] = []
@@ -51,9 +59,12 @@ def _run_scenario(
     incremental: dict = {}
     for number, run in enumerate(runs, start=1):
         apply_run(warehouse, run, events, privacy)
-        warehouse.build(run.as_of, extra_vars=dbt_vars)
+        selection = selection_of_run(number)
+        warehouse.build(run.as_of, extra_vars=dbt_vars, select=selection)
         incremental = warehouse.read_marts()
         expected = build_marts(events, privacy, catalog, run.as_of, behaviour_bots)
+        if selection:
+            expected = {mart: rows for mart, rows in expected.items() if f"+{mart}" in selection.split()}
         try:
             assert_marts_equal(
                 expected, incremental, context=f"run {number}/{len(runs)}, incremental vs reference: "
@@ -172,3 +183,29 @@ def test_erasures_bot_flips_and_as_of_backwards_on_postgres(
     warehouse = Warehouse(tmp_path, target="prod", postgres_url=make_postgres_database("invariant"))
     failures = _run_scenario(warehouse, runs, BOT_RULE)
     assert not failures, "\n\n".join(failures)
+
+
+def _scheduled_selection(name: str) -> str:
+    return next(select for job, select, _, _ in SCHEDULED_DBT_JOBS if job == name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [41, 44])
+def test_scheduled_selections_catch_up_on_what_the_other_job_saw(
+    seed: int, tmp_path: Path, parsed_duckdb_project: Warehouse
+) -> None:
+    """The hourly job's selection in most runs, the daily job's in every third, all models in the
+    last: each run's selected marts equal the reference, though the staging they share was last
+    built by the other job (with erasures, opt-outs, logins, late events and an as_of that moves)."""
+    runs = random_stream(seed, advancing_as_of=True, erasures=True)
+    hourly = _scheduled_selection("hourly_stats_and_trending")
+    daily = _scheduled_selection("daily_sessions_and_profiles")
+
+    def selection_of_run(number: int) -> str | None:
+        if number == len(runs):
+            return None
+        return daily if number % 3 == 0 else hourly
+
+    assert len(runs) >= 4, "the stream must alternate the selections"
+    failures = _run_scenario(parsed_duckdb_project.fresh(tmp_path), runs, selection_of_run=selection_of_run)
+    assert not failures, f"seed {seed}:\n" + "\n\n".join(failures)
