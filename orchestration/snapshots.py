@@ -2,7 +2,7 @@
 
 The format, the list of marts and the reader are in `ingest_service/storage/snapshots.py` (the
 ingest service reads snapshots without importing the orchestration). Publishing one:
-1. read every listed mart that is built, and the marts' builds (`dbt_incremental_state`, see
+1. read every listed mart that is built, and the marts' builds (`incremental_manifest`, see
    `ingest_service/storage/mart_builds.py`), through `WarehouseTarget.read_arrow`: one connection,
    one consistent view. A listed mart that is not built yet is left out, with a warning and a
    manifest entry saying so (so the asset works before and after a new mart lands);

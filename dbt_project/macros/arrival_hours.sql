@@ -1,9 +1,12 @@
 {# Arrival hours (UTC, by received_at) in which raw and base_interaction_events hold a different
    number of deliveries: where new rows landed since the last run, however late or early their
-   received_at, also in an hour from which an erasure took rows. Counting reads one column, so it
-   stays cheap on large stores. An hour that retention emptied in raw is not listed (the warehouse
-   keeps what retention removed); the partly emptied hour at its edge is re-read and yields nothing. #}
-{% macro changed_arrival_hours() %}
+   received_at. Counting reads one column, so it stays cheap on large stores. The deliveries of
+   events erased since the last build (`state`) are left out of this side's count: raw no longer
+   holds them, and an hour where an erasure took as many rows as new ones brought would otherwise
+   look unchanged (the erasure itself is applied from raw.erased_events). An hour that retention
+   emptied in raw is not listed (the warehouse keeps what retention removed); the partly emptied
+   hour at its edge is re-read and yields nothing. #}
+{% macro changed_arrival_hours(state) %}
   {% if not execute %}{{ return([]) }}{% endif %}
   {% set query %}
     with raw_hours as (
@@ -15,6 +18,10 @@
         select date_trunc('hour', received_at) as arrival_hour, count(*) as deliveries
         from {{ this }}
         where not is_deleted
+            and event_id not in (
+                select cast(event_id as varchar) from {{ erased_events_relation() }} as erased
+                where {{ utc_timestamp('erased.erased_at') }} > {{ state.built_at }}
+            )
         group by 1
     )
     select cast(raw_hours.arrival_hour as varchar)

@@ -1,14 +1,14 @@
 """Which dbt build a mart comes from: its `as_of` and when that build started, read from the warehouse.
 
-dbt records every build of an incremental model in `dbt_incremental_state` (`model_name`,
-`built_at` = the dbt run's start, `as_of` = the run's dbt var `as_of`, or its start when unset;
-see `dbt_project/macros/incremental_state.sql`). That table is the one record, inside the warehouse,
+dbt records every build of an incremental model and mart in the model `incremental_manifest`
+(`model_name`, `built_at` = the dbt run's start, `as_of` = the run's `as_of`, or its start when
+unset; see `dbt_project/models/incremental/` and `dbt_project/macros/incremental_state.sql`). That table is the one record, inside the warehouse,
 of the moment the marts were computed at, so both readers take a mart's `as_of` from it: the
 published snapshots (`orchestration/snapshots.py`, written into their manifest) and the read
 endpoints in PostgreSQL mode (`ingest_service/read_api.py`), which read the marts in place.
 
 The rule, per mart:
-- the mart's own latest row, when the mart records its builds (`record_incremental_state()` as a
+- the mart's own latest row, when the mart records its builds (`record_build()` as a
   post-hook: `sessions` does; every mart should);
 - else the latest row of any model: the as_of of the newest dbt run. Every run builds staging's
   incremental models, so that row is the run that just finished; it is the mart's own as_of

@@ -74,6 +74,8 @@ def test_every_dbt_model_and_seed_is_an_asset_in_a_readable_group(local_defs, db
     assert {groups[key] for key in _keys(MARTS)} == {"marts"}
     assert {groups[key] for key in _keys(SEEDS)} == {"catalog"}
     assert groups[dg.AssetKey("stg_interaction_events")] == "staging"
+    # issue 13: the incremental state is models of its own, shown as such
+    assert {groups[key] for key in _keys({"incremental_manifest", "changed_sessions"})} == {"incremental_state"}
     assert {groups[key] for key in ours} == {"ingest"}
     assert groups[dg.AssetKey("weekly_report")] == "reports"
 

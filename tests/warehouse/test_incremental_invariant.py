@@ -190,7 +190,7 @@ def _scheduled_selection(name: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [41, 44])
+@pytest.mark.parametrize("seed", [42, 50])
 def test_scheduled_selections_catch_up_on_what_the_other_job_saw(
     seed: int, tmp_path: Path, parsed_duckdb_project: Warehouse
 ) -> None:

@@ -19,9 +19,9 @@
   this run (re)wrote; changed_sessions takes their sessions from it.
 
   A run, as named steps (the same steps on the first build, when nothing is here yet):
-  1. arrived: the raw rows of the arrival hours whose raw row count differs from the count here
-     (new rows, wherever their received_at falls: the watermark-plus-lookback, made exact; on the
-     first build, every raw row);
+  1. arrived: the raw rows of the arrival hours whose raw row count differs from the count here,
+     less the events erased since (new rows, wherever their received_at falls: the
+     watermark-plus-lookback, made exact; on the first build, every raw row);
   2. new_deliveries: those not here yet;
   3. erased_event_ids: the event ids erasures recorded since the last build (raw.erased_events);
   4. surviving_erased_deliveries: deliveries of those that raw still holds (a retry sent after
@@ -36,7 +36,7 @@
 
 {%- set columns = raw_event_columns() -%}
 {%- set state = last_build() -%}
-{%- set arrival_ranges = changed_arrival_hours() if state is not none else none -%}
+{%- set arrival_ranges = changed_arrival_hours(state) if state is not none else none -%}
 {#- the first arrival hour read: lets the engine skip the older rows of this table #}
 {%- set first_arrival = "cast('" ~ arrival_ranges[0][0].strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" if arrival_ranges else run_started() -%}
 

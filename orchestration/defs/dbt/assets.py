@@ -17,6 +17,7 @@ from orchestration.warehouse import WAREHOUSE_POOL
 
 #: The dbt folders (staging → identity → intermediate → marts) become the asset groups in the UI.
 FOLDER_GROUPS = {
+    "incremental": "incremental_state",
     "staging": "staging",
     "identity": "identity",
     "intermediate": "intermediate",
