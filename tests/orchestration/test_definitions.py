@@ -65,7 +65,12 @@ def test_every_dbt_model_and_seed_is_an_asset_in_a_readable_group(local_defs, db
     nodes = _manifest(dbt_manifest)["nodes"].values()
     dbt_names = {node["name"] for node in nodes if node["resource_type"] in ("model", "seed")}
     assert set(MARTS) | set(SEEDS) | {"stg_interaction_events"} <= dbt_names
-    ours = {dg.AssetKey(["raw", "interaction_events"]), dg.AssetKey(["raw", "user_privacy_events"])}
+    # SPEC §11: the rejected events are an asset too; the privacy log and they are observed sources
+    ours = {
+        dg.AssetKey(["raw", "interaction_events"]),
+        dg.AssetKey(["raw", "user_privacy_events"]),
+        dg.AssetKey(["raw", "rejected_events"]),
+    }
     assert _keys(dbt_names) | ours | {dg.AssetKey("weekly_report"), SNAPSHOT} == set(
         graph.get_all_asset_keys()
     )
@@ -108,8 +113,10 @@ def test_dbt_tests_are_asset_checks_and_raw_events_have_a_freshness_check(local_
         and (node.get("attached_node") or "").startswith(("model.", "seed."))
     }
     check_keys = local_defs.resolve_asset_graph().asset_check_keys
-    assert {key.name for key in check_keys} == dbt_tests | {"raw_events_are_fresh"}
+    assert {key.name for key in check_keys} == dbt_tests | {"raw_events_are_fresh", "rejection_rate_is_low"}
     assert dg.AssetCheckKey(dg.AssetKey(["raw", "interaction_events"]), "raw_events_are_fresh") in check_keys
+    # SPEC §11: "visible as a Dagster asset with a check"
+    assert dg.AssetCheckKey(dg.AssetKey(["raw", "rejected_events"]), "rejection_rate_is_low") in check_keys
 
 
 def test_jobs_schedules_and_sensor_snapshot(local_defs):
@@ -163,6 +170,10 @@ def test_each_scheduled_job_builds_what_its_schedule_is_for(local_defs):
     for job_name in ("incremental_pipeline", "hourly_stats_and_trending", "daily_sessions_and_profiles"):
         assert SNAPSHOT in _selected(local_defs, job_name), job_name
     assert SNAPSHOT not in _selected(local_defs, "weekly_report_job")
+    # every build records the state of the raw stores it read (issue 9: no source left "Missing")
+    sources = {dg.AssetKey(["raw", "user_privacy_events"]), dg.AssetKey(["raw", "rejected_events"])}
+    for job_name in ("incremental_pipeline", "hourly_stats_and_trending", "daily_sessions_and_profiles"):
+        assert sources <= _selected(local_defs, job_name), job_name
 
 
 def test_database_url_selects_the_prod_target_and_stays_a_secret(dbt_manifest, data_dir):

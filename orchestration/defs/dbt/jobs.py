@@ -6,7 +6,13 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
-from orchestration.defs.shared_names import INCREMENTAL_JOB_NAME, MART_SNAPSHOT_KEY, RAW_EVENTS_KEY
+from orchestration.defs.shared_names import (
+    INCREMENTAL_JOB_NAME,
+    MART_SNAPSHOT_KEY,
+    PRIVACY_EVENTS_KEY,
+    RAW_EVENTS_KEY,
+    REJECTED_EVENTS_KEY,
+)
 from orchestration.warehouse import WAREHOUSE_WRITE_TAG
 
 #: (job name, dbt selection, cron, what it is for). The selections include every upstream model,
@@ -31,12 +37,15 @@ SCHEDULED_DBT_JOBS = (
 
 #: every job that builds marts republishes the snapshot readers use, after its models
 _PUBLISH = dg.AssetSelection.assets(MART_SNAPSHOT_KEY)
+#: …and starts by recording the raw stores: the raw events (materialized), the privacy log and the
+#: rejected events (observed, with the rejection-rate check), so the UI shows their state per build
+_RAW_STORES = dg.AssetSelection.assets(RAW_EVENTS_KEY, PRIVACY_EVENTS_KEY, REJECTED_EVENTS_KEY)
 
 
 def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         INCREMENTAL_JOB_NAME,
-        selection=dg.AssetSelection.assets(RAW_EVENTS_KEY) | dg.AssetSelection.assets(dbt_models) | _PUBLISH,
+        selection=_RAW_STORES | dg.AssetSelection.assets(dbt_models) | _PUBLISH,
         description="Every dbt model built incrementally from the events received since the last run, "
         "then a new snapshot of the marts.",
         tags=WAREHOUSE_WRITE_TAG,
@@ -45,11 +54,10 @@ def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDef
 
 def scheduled_jobs(dbt_models: dg.AssetsDefinition) -> dict[str, dg.UnresolvedAssetJobDefinition]:
     """name → job, for every entry of SCHEDULED_DBT_JOBS."""
-    raw_events = dg.AssetSelection.assets(RAW_EVENTS_KEY)
     return {
         name: dg.define_asset_job(
             name,
-            selection=raw_events | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select) | _PUBLISH,
+            selection=_RAW_STORES | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select) | _PUBLISH,
             description=description,
             tags=WAREHOUSE_WRITE_TAG,
         )
