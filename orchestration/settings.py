@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
+
 from ingest_service.environment import SettingsError, env_choice, env_float, env_int
 from ingest_service.settings import DEFAULT_RETENTION_DAYS
 from ingest_service.storage.locations import RawStores
@@ -70,8 +72,18 @@ class OrchestrationSettings:
         )
 
     @property
-    def automations_running(self) -> bool:
-        return self.automations_default == "running"
+    def schedule_default_status(self) -> dg.DefaultScheduleStatus:
+        """`AUTOMATIONS_DEFAULT` for every schedule's `default_status`."""
+        if self.automations_default == "running":
+            return dg.DefaultScheduleStatus.RUNNING
+        return dg.DefaultScheduleStatus.STOPPED
+
+    @property
+    def sensor_default_status(self) -> dg.DefaultSensorStatus:
+        """`AUTOMATIONS_DEFAULT` for every sensor's `default_status`."""
+        if self.automations_default == "running":
+            return dg.DefaultSensorStatus.RUNNING
+        return dg.DefaultSensorStatus.STOPPED
 
     @property
     def data_dir(self) -> Path:

@@ -1,6 +1,6 @@
-"""Write raw events, rejected events and privacy requests into a deployment's raw stores, as the ingest service and
-the lifecycle do: immutable Parquet files in the embedded store, or the PostgreSQL tables when the
-stores have a database (created first if the service never ran there)."""
+"""Write raw events, rejected events and privacy requests into a deployment's raw stores, as the
+ingest service and the lifecycle do: immutable Parquet files in the embedded store, or the
+PostgreSQL tables when the stores have a database (created first if the service never ran there)."""
 
 from __future__ import annotations
 

@@ -182,9 +182,11 @@ class Warehouse:
         full_refresh: bool = False,
         command: str = "run",
         extra_vars: Mapping[str, Any] | None = None,
+        select: str | None = None,
     ) -> None:
         """`dbt run` (or `build`, with seeds and tests) with `as_of` (None: leave the variable unset,
-        so the run's start time is used) and any other dbt vars; seeds are loaded on first use."""
+        so the run's start time is used) and any other dbt vars, of the `select`ed models (None:
+        all); seeds are loaded on first use."""
         self._load_seeds()
         args = [command, *self._common_args()]
         variables = dict(extra_vars or {})
@@ -194,6 +196,8 @@ class Warehouse:
             args += ["--vars", json.dumps(variables)]
         if full_refresh:
             args.append("--full-refresh")
+        if select:
+            args += ["--select", select]
         self._invoke(args)
 
     def query(self, sql: str) -> list[dict[str, Any]]:

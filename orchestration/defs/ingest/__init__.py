@@ -27,6 +27,7 @@ def build_defs(settings: OrchestrationSettings) -> dg.Definitions:
                 INCREMENTAL_JOB_NAME,
                 threshold=settings.new_events_threshold,
                 interval_seconds=settings.new_events_sensor_interval_s,
+                default_status=settings.sensor_default_status,
             )
         ],
     )
