@@ -196,6 +196,7 @@ class IngestService:
             header_user_agent=user_agent,
             cookie_session_id=_usable_cookie(request.sid_cookie),
             clock_offset=self._clock_offset(body.get("sentAt"), received_at),
+            max_age_without_key=self.security.max_event_age_without_key,
         )
 
     def _clock_offset(self, sent_at: Any, received_at: datetime) -> timedelta | None:
@@ -252,7 +253,7 @@ class IngestService:
             self.metrics.events_rejected.labels(item_problems[0].reason).inc()
             if items_as_sent is not None:
                 item = items_as_sent()[index]
-            result.rejected.append(rejected_row(item, item_problems, ctx, endpoint))
+            result.rejected.append(rejected_row(item, item_problems, ctx, endpoint, index, label))
         return result
 
     async def _store(self, normalized: Normalized, endpoint: str) -> None:

@@ -2,14 +2,16 @@
 
 A row holds what identifies the event without trusting it: the verified user (a Bearer token's
 `sub`, or a server client's `userId`), the session and the anonymous id when they are readable (a
-valid one-line string, a valid UUID), the errors, and the event as sent, as JSON text cut to
-8 KiB. Never the client's address, the Authorization header or cookies (the `sid` cookie only
-stands in for a missing session id, as it does for accepted events).
+valid one-line string, a valid UUID), the errors, the event as sent, as JSON text cut to 8 KiB, and
+the request's context a replay needs (`request_context`: API key or not, the User-Agent header, the
+`sentAt` clock offset, the event's index). Never the client's address, the Authorization header or
+cookies (the `sid` cookie only stands in for a missing session id, as it does for accepted events).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -46,8 +48,30 @@ def _event_text(item: Any) -> tuple[str, bool]:
     return encoded[:MAX_REJECTED_EVENT_BYTES].decode("utf-8", "ignore"), True
 
 
-def rejected_row(item: Any, problems: list[Problem], ctx: RequestContext, endpoint: str) -> Row:
-    """`item` is the event as decoded from the body (a dict, or whatever JSON value was sent)."""
+def request_context_text(ctx: RequestContext, index: int, label: str) -> str:
+    """The `request_context` column: what a replay needs to validate the event as it was received."""
+    offset = ctx.clock_offset
+    return json.dumps(
+        {
+            "server_client": ctx.caller.is_server_client,
+            "user_agent": ctx.header_user_agent,
+            "clock_offset_us": None if offset is None else offset // timedelta(microseconds=1),
+            "index": index,
+            "label": label,
+        }
+    )
+
+
+def rejected_row(
+    item: Any,
+    problems: list[Problem],
+    ctx: RequestContext,
+    endpoint: str,
+    index: int = 0,
+    label: str = "event",
+) -> Row:
+    """`item` is the event as decoded from the body (a dict, or whatever JSON value was sent);
+    `index` its position in the request and `label` its name in the errors (`events[3]`)."""
     user_id = ctx.caller.user_id
     if ctx.caller.is_server_client:
         user_id = _readable(_field(item, "userId", "user_id"), MAX_USER_ID) or user_id
@@ -66,4 +90,5 @@ def rejected_row(item: Any, problems: list[Problem], ctx: RequestContext, endpoi
         "anonymous_id": anonymous_id if anonymous_id != NIL_UUID else None,
         "event": event,
         "event_truncated": truncated,
+        "request_context": request_context_text(ctx, index, label),
     }

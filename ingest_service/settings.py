@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ingest_service.environment import SettingsError, env_bool, env_choice, env_float, env_int, env_list
+from ingest_service.event_types import MAX_EVENT_AGE_WITHOUT_KEY_DAYS
 from ingest_service.storage.locations import (
     DEFAULT_DATA_DIR,
     DEFAULT_MARTS_SCHEMA,
@@ -107,10 +109,18 @@ class SecuritySettings:
     """`INGEST_PRIVACY_RATE_LIMIT_PER_MINUTE`: opt-out/opt-in requests per user per minute (0 disables)."""
     privacy_rate_limit_burst: int = 5
     """`INGEST_PRIVACY_RATE_LIMIT_BURST`: privacy requests one user may make at once."""
+    max_event_age_days: int = MAX_EVENT_AGE_WITHOUT_KEY_DAYS
+    """`INGEST_MAX_EVENT_AGE_DAYS`: a client without an API key may not send events dated more than
+    this many days before they were received (SPEC §1: 30; backfills use a key). Events refused by it
+    are kept as rejected; raise it and `python -m ingest_service replay-rejected` to accept them."""
     client_address_header: str | None = None
     """`INGEST_CLIENT_ADDRESS_HEADER`: a header your reverse proxy sets to the client address (e.g.
     `X-Forwarded-For`; its last entry is used). Unset: the TCP peer. Set it only behind a proxy
     that overwrites or appends it, or clients choose their own address."""
+
+    @property
+    def max_event_age_without_key(self) -> timedelta:
+        return timedelta(days=self.max_event_age_days)
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,9 @@ class Settings:
                 rate_limit_address_factor=env_int(env, "INGEST_RATE_LIMIT_ADDRESS_FACTOR", 10, minimum=1),
                 privacy_rate_limit_per_minute=env_int(env, "INGEST_PRIVACY_RATE_LIMIT_PER_MINUTE", 10),
                 privacy_rate_limit_burst=env_int(env, "INGEST_PRIVACY_RATE_LIMIT_BURST", 5, minimum=1),
+                max_event_age_days=env_int(
+                    env, "INGEST_MAX_EVENT_AGE_DAYS", MAX_EVENT_AGE_WITHOUT_KEY_DAYS, minimum=1
+                ),
                 client_address_header=env.get("INGEST_CLIENT_ADDRESS_HEADER", "").strip().lower() or None,
             ),
             session_cookie=SessionCookieSettings(

@@ -114,6 +114,9 @@ class RequestContext:
     cookie_session_id: str | None
     clock_offset: timedelta | None = None
     """`received_at − sentAt` when the request carried a usable `sentAt` (clock-skew correction)."""
+    max_age_without_key: timedelta = _MAX_AGE_WITHOUT_KEY
+    """How far before `received_at` a client without an API key may date an event
+    (`INGEST_MAX_EVENT_AGE_DAYS`, SPEC §1's 30 days by default)."""
     generated_session_id: str | None = field(default=None)
     _user_agents: dict[str | None, UserAgentInfo] = field(default_factory=dict)
 
@@ -217,10 +220,10 @@ class _Checker:
                 return fallback
         if occurred - ctx.received_at > _MAX_SKEW:
             return fallback  # a client clock ahead of ours is not trusted
-        if not ctx.caller.is_server_client and ctx.received_at - occurred > _MAX_AGE_WITHOUT_KEY:
+        if not ctx.caller.is_server_client and ctx.received_at - occurred > ctx.max_age_without_key:
             self.fail(
                 "timestamp",
-                f"more than {MAX_EVENT_AGE_WITHOUT_KEY_DAYS} days before the request was received "
+                f"more than {ctx.max_age_without_key.days:g} days before the request was received "
                 "(backfills need an X-Api-Key)",
                 "timestamp_too_old",
             )

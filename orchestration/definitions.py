@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs import dbt, ingest, lifecycle, reports, snapshots
+from orchestration.defs import dbt, ingest, lifecycle, operations, reports, snapshots
 from orchestration.resources import RawEventStore, Warehouse
 from orchestration.settings import OrchestrationSettings
 
-AREAS = (dbt, ingest, lifecycle, reports, snapshots)
+AREAS = (dbt, ingest, lifecycle, operations, reports, snapshots)
 
 
 def shared_resources(settings: OrchestrationSettings) -> dict[str, dg.ConfigurableResource]:

@@ -22,7 +22,9 @@ import psycopg
 from ingest_service.settings import DEFAULT_RETENTION_DAYS
 from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import (
+    PRIVACY_EVENTS_RELATION,
     RAW_EVENTS_RELATION,
+    REJECTED_EVENTS_RELATION,
 )
 from orchestration.warehouse import WarehouseTarget, sql_identifier
 
@@ -69,34 +71,51 @@ class RawEventStore(dg.ConfigurableResource):
 
     def summary(self, received_after: datetime | None = None) -> RawEventsSummary:
         """Rows received after `received_after` (all rows when None) and the newest `received_at`."""
-        since = received_after or datetime(1970, 1, 1, tzinfo=UTC)
-        if self.database_url:
-            return self._postgres_summary(since)
-        return self._parquet_summary(since)
+        return self._table_summary(RAW_EVENTS_RELATION, self.stores.events_dir, "received_at", received_after)
 
-    def _parquet_summary(self, since: datetime) -> RawEventsSummary:
-        directory = self.stores.events_dir
+    def rejected_summary(self, received_after: datetime | None = None) -> RawEventsSummary:
+        """`summary` of the rejected events (SPEC section 11)."""
+        return self._table_summary(
+            REJECTED_EVENTS_RELATION, self.stores.rejected_dir, "received_at", received_after
+        )
+
+    def privacy_summary(self) -> RawEventsSummary:
+        """The privacy log's size and its newest `requested_at`."""
+        return self._table_summary(PRIVACY_EVENTS_RELATION, self.stores.privacy_dir, "requested_at", None)
+
+    def _table_summary(
+        self, relation: str, directory: Path, time_column: str, after: datetime | None
+    ) -> RawEventsSummary:
+        since = after or datetime(1970, 1, 1, tzinfo=UTC)
+        if self.database_url:
+            return self._postgres_summary(relation, time_column, since)
+        return self._parquet_summary(directory, time_column, since)
+
+    @staticmethod
+    def _parquet_summary(directory: Path, time_column: str, since: datetime) -> RawEventsSummary:
         if not any(directory.glob("*.parquet")):
             return RawEventsSummary(0, None)
         # An in-memory DuckDB: the files are immutable, so reading them never blocks the writer.
+        # `union_by_name`: files written before a column was added lack it.
         with duckdb.connect() as connection:
             connection.execute("set TimeZone = 'UTC'")
             count, latest = connection.execute(
-                "select count(*), max(received_at) from read_parquet(?) where received_at > ?",
+                f"select count(*), max({time_column}) from read_parquet(?, union_by_name = true)"
+                f" where {time_column} > ?",
                 [str(directory / "*.parquet"), since],
             ).fetchone()
         return RawEventsSummary(int(count), _as_utc(latest))
 
-    def _postgres_summary(self, since: datetime) -> RawEventsSummary:
+    def _postgres_summary(self, relation: str, time_column: str, since: datetime) -> RawEventsSummary:
         try:
             with psycopg.connect(self.database_url, connect_timeout=10) as connection:
                 count, latest = connection.execute(
-                    f"select count(*), max(received_at) from {RAW_EVENTS_RELATION} where received_at > %s",
+                    f"select count(*), max({time_column}) from {relation} where {time_column} > %s",
                     (since,),
                 ).fetchone()
         except psycopg.errors.UndefinedTable:
             raise RuntimeError(
-                f"{RAW_EVENTS_RELATION} does not exist in DATABASE_URL's database: "
+                f"{relation} does not exist in DATABASE_URL's database: "
                 "start the ingest service once with the same DATABASE_URL (it creates the table)."
             ) from None
         return RawEventsSummary(int(count), _as_utc(latest))

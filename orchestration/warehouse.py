@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ PER_USER_MARTS = (
     "identity_map",
     "user_item_interactions",
 )
+#: The model holding every raw delivery the warehouse has processed (see `processed_through`).
+PROCESSED_EVENTS_MODEL = "base_interaction_events"
 #: Columns holding JSON in `user_behavior_profile` (DuckDB returns them as text).
 JSON_COLUMNS = frozenset({"preferred_houses", "preferred_notes", "preferred_price_range"})
 
@@ -259,6 +261,19 @@ class WarehouseTarget:
                 "select count(*) from information_schema.tables where table_schema = %s", (self.pg_schema,)
             ).fetchone()
         return bool(row and row[0])
+
+    def processed_through(self) -> datetime | None:
+        """The newest `received_at` of the raw events the warehouse has processed; None before its
+        first build. The one place that reads the warehouse's incremental state for others (the
+        new-events sensor): today `base_interaction_events` holds every processed delivery; when
+        that state moves into a model (the incremental manifest), only this query changes."""
+        if not self.exists() or PROCESSED_EVENTS_MODEL not in self.relations():
+            return None
+        (row,) = self.query(f"select max(received_at) as latest from {PROCESSED_EVENTS_MODEL}")
+        latest = row["latest"]
+        if latest is None:
+            return None
+        return latest.replace(tzinfo=UTC) if latest.tzinfo is None else latest.astimezone(UTC)
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """One read-only query against the marts' schema (`%(name)s` parameters on both engines);

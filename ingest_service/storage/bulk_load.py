@@ -107,6 +107,16 @@ async def copy_rejected_rows_postgres_async(connection: psycopg.AsyncConnection,
     return await _copy_async(connection, COPY_REJECTED_SQL, map(_REJECTED_COLUMNS, rows))
 
 
+def copy_rejected_rows_postgres(connection: psycopg.Connection, rows: Iterable[Row]) -> int:
+    """`copy_rejected_rows_postgres_async` inside the caller's (synchronous) transaction."""
+    count = 0
+    with connection.cursor() as cursor, cursor.copy(COPY_REJECTED_SQL) as copy:
+        for values in map(_REJECTED_COLUMNS, rows):
+            copy.write_row(values)
+            count += 1
+    return count
+
+
 def rejected_rows_to_arrow(rows: Sequence[Row]) -> pa.Table:
     return pa.Table.from_pydict(
         {name: [row[name] for row in rows] for name in REJECTED_EVENT_COLUMN_NAMES},

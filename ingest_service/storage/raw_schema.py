@@ -86,6 +86,13 @@ REJECTED_EVENT_COLUMNS: tuple[tuple[str, str, pa.DataType, bool], ...] = (
     ("anonymous_id", "text", pa.string(), True),
     ("event", "text", pa.string(), False),
     ("event_truncated", "boolean", pa.bool_(), False),
+    # Added for the replay (after the first release, so last and nullable, as `anonymous_id` of the
+    # raw events): what the request gave every event, so a replay validates the event as it was
+    # received — JSON text {"server_client": bool, "user_agent": the header's or null,
+    # "clock_offset_us": received_at − sentAt or null, "index": the event's index in its request,
+    # "label": its name in the errors, `events[3]`}.
+    # Null in rows kept before it existed (a replay then assumes a browser without a user agent).
+    ("request_context", "text", pa.string(), True),
 )
 REJECTED_EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, *_ in REJECTED_EVENT_COLUMNS)
 MAX_REJECTED_EVENT_BYTES = 8 * 1024
@@ -145,6 +152,7 @@ create index if not exists user_privacy_events_requested_at_idx
 create table if not exists {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (
     {_column_ddl(REJECTED_EVENT_COLUMNS)}
 );
+alter table {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} add column if not exists request_context text;
 create index if not exists rejected_events_received_at_idx
     on {RAW_SCHEMA_NAME}.{REJECTED_EVENTS_TABLE} (received_at);
 create index if not exists rejected_events_user_id_idx

@@ -10,5 +10,8 @@ import dagster as dg
 
 RAW_EVENTS_KEY = dg.AssetKey(["raw", "interaction_events"])
 PRIVACY_EVENTS_KEY = dg.AssetKey(["raw", "user_privacy_events"])
+REJECTED_EVENTS_KEY = dg.AssetKey(["raw", "rejected_events"])
 INCREMENTAL_JOB_NAME = "incremental_pipeline"
 MART_SNAPSHOT_KEY = dg.AssetKey("mart_snapshot")
+#: the marts' freshness check (operations area), run by every job that builds marts (dbt area)
+MART_FRESHNESS_CHECK = "built_within_schedule"

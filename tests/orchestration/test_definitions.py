@@ -9,7 +9,7 @@ import pytest
 
 from ingest_service.storage.snapshots import SNAPSHOT_MARTS
 from orchestration.definitions import build_definitions, defs
-from orchestration.settings import OrchestrationSettings
+from orchestration.settings import OrchestrationSettings, SettingsError
 from tests.support.reference_marts import MART_KEYS
 
 #: the marts of SPEC section 5 (the reference's keys list them; staging is not a mart)
@@ -65,7 +65,12 @@ def test_every_dbt_model_and_seed_is_an_asset_in_a_readable_group(local_defs, db
     nodes = _manifest(dbt_manifest)["nodes"].values()
     dbt_names = {node["name"] for node in nodes if node["resource_type"] in ("model", "seed")}
     assert set(MARTS) | set(SEEDS) | {"stg_interaction_events"} <= dbt_names
-    ours = {dg.AssetKey(["raw", "interaction_events"]), dg.AssetKey(["raw", "user_privacy_events"])}
+    # SPEC §11: the rejected events are an asset too; the privacy log and they are observed sources
+    ours = {
+        dg.AssetKey(["raw", "interaction_events"]),
+        dg.AssetKey(["raw", "user_privacy_events"]),
+        dg.AssetKey(["raw", "rejected_events"]),
+    }
     assert _keys(dbt_names) | ours | {dg.AssetKey("weekly_report"), SNAPSHOT} == set(
         graph.get_all_asset_keys()
     )
@@ -110,8 +115,14 @@ def test_dbt_tests_are_asset_checks_and_raw_events_have_a_freshness_check(local_
         and (node.get("attached_node") or "").startswith(("model.", "seed."))
     }
     check_keys = local_defs.resolve_asset_graph().asset_check_keys
-    assert {key.name for key in check_keys} == dbt_tests | {"raw_events_are_fresh"}
+    ours = {"raw_events_are_fresh", "rejection_rate_is_low", "built_within_schedule"}
+    assert {key.name for key in check_keys} == dbt_tests | ours
     assert dg.AssetCheckKey(dg.AssetKey(["raw", "interaction_events"]), "raw_events_are_fresh") in check_keys
+    # SPEC §11: "visible as a Dagster asset with a check"
+    assert dg.AssetCheckKey(dg.AssetKey(["raw", "rejected_events"]), "rejection_rate_is_low") in check_keys
+    # issue 9: freshness checks on the marts — every mart, and only the marts
+    freshness = {key.asset_key for key in check_keys if key.name == "built_within_schedule"}
+    assert freshness == _keys(MARTS)
 
 
 def test_jobs_schedules_and_sensor_snapshot(local_defs):
@@ -123,8 +134,31 @@ def test_jobs_schedules_and_sensor_snapshot(local_defs):
     } == SCHEDULES
     assert set(schedules) == set(SCHEDULES) | {"raw_events_compaction_hourly", "raw_events_retention_daily"}
     assert all(schedules[name].execution_timezone == "UTC" for name in SCHEDULES)
-    (sensor,) = local_defs.sensors
-    assert (sensor.name, sensor.job_name) == ("new_events_sensor", "incremental_pipeline")
+    sensors = {sensor.name: sensor for sensor in local_defs.sensors}
+    assert set(sensors) == {"new_events_sensor", "run_failure_sensor"}
+    assert sensors["new_events_sensor"].job_name == "incremental_pipeline"
+    assert isinstance(sensors["run_failure_sensor"], dg.RunStatusSensorDefinition)
+
+
+@pytest.mark.parametrize(
+    ("setting", "schedule_status", "sensor_status"),
+    [
+        (None, dg.DefaultScheduleStatus.RUNNING, dg.DefaultSensorStatus.RUNNING),  # as before
+        ("stopped", dg.DefaultScheduleStatus.STOPPED, dg.DefaultSensorStatus.STOPPED),
+    ],
+)
+def test_automations_default_is_one_setting_for_every_schedule_and_sensor(
+    dbt_manifest, data_dir, setting, schedule_status, sensor_status
+):
+    env = {"DATA_DIR": str(data_dir)} | ({"AUTOMATIONS_DEFAULT": setting} if setting else {})
+    built = build_definitions(OrchestrationSettings.from_env(env))
+    assert {schedule.default_status for schedule in built.schedules} == {schedule_status}
+    assert {sensor.default_status for sensor in built.sensors} == {sensor_status}
+
+
+def test_a_bad_automations_default_says_which_setting():
+    with pytest.raises(SettingsError, match="AUTOMATIONS_DEFAULT"):
+        OrchestrationSettings.from_env({"AUTOMATIONS_DEFAULT": "paused"})
 
 
 def _selected(local_defs, job_name) -> set[dg.AssetKey]:
@@ -165,6 +199,13 @@ def test_each_scheduled_job_builds_what_its_schedule_is_for(local_defs):
     for job_name in ("incremental_pipeline", "hourly_stats_and_trending", "daily_sessions_and_profiles"):
         assert SNAPSHOT in _selected(local_defs, job_name), job_name
     assert SNAPSHOT not in _selected(local_defs, "weekly_report_job")
+    # every build records the state of the raw stores it read (issue 9: no source left "Missing")
+    sources = {dg.AssetKey(["raw", "user_privacy_events"]), dg.AssetKey(["raw", "rejected_events"])}
+    for job_name in ("incremental_pipeline", "hourly_stats_and_trending", "daily_sessions_and_profiles"):
+        assert sources <= _selected(local_defs, job_name), job_name
+        # …and checks the freshness of every mart, also those it does not build (issue 9)
+        checks = local_defs.resolve_job_def(job_name).asset_layer.asset_graph.asset_check_keys
+        assert {dg.AssetCheckKey(key, "built_within_schedule") for key in _keys(MARTS)} <= checks
 
 
 def test_database_url_selects_the_prod_target_and_stays_a_secret(dbt_manifest, data_dir):

@@ -3,11 +3,12 @@ with sensible defaults, so a test spells out only what matters to it, and privac
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest_service.storage.raw_schema import RAW_EVENT_COLUMN_NAMES
+from ingest_service.storage.raw_schema import RAW_EVENT_COLUMN_NAMES, REJECTED_EVENT_COLUMN_NAMES
 from tests.support.reference_marts import EVENT_CATEGORIES
 
 FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -61,3 +62,29 @@ def raw_event(
 
 def privacy_row(user_id: str, action: str, requested_at: datetime) -> dict[str, Any]:
     return {"user_id": user_id, "action": action, "requested_at": requested_at}
+
+
+def rejected_event(
+    event: Any,
+    *,
+    received_at: datetime,
+    error: str = "events[0].perfumeId: required",
+    reason: str = "missing_required",
+    **columns: Any,
+) -> dict[str, Any]:
+    """One row of the rejected events: `event` as the client sent it (a dict, kept as JSON text)."""
+    row: dict[str, Any] = dict.fromkeys(REJECTED_EVENT_COLUMN_NAMES)
+    row.update(
+        rejection_id=str(uuid.uuid4()),
+        received_at=received_at,
+        endpoint="/api/analytics",
+        reason=reason,
+        error=error,
+        event=json.dumps(event),
+        event_truncated=False,
+    )
+    unknown = columns.keys() - row.keys()
+    if unknown:
+        raise TypeError(f"not rejected event columns: {sorted(unknown)}")
+    row.update(columns)
+    return row

@@ -19,6 +19,6 @@ def build_defs(settings: OrchestrationSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=[dbt_models],
         jobs=[incremental_job(dbt_models), *jobs.values()],
-        schedules=build_schedules(jobs),
+        schedules=build_schedules(jobs, settings.schedule_default_status),
         resources={"dbt": dbt_resource(settings.warehouse)},
     )

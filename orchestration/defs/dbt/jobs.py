@@ -6,8 +6,15 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
-from orchestration.defs.shared_names import INCREMENTAL_JOB_NAME, MART_SNAPSHOT_KEY, RAW_EVENTS_KEY
-from orchestration.warehouse import WAREHOUSE_WRITE_TAG
+from orchestration.defs.shared_names import (
+    INCREMENTAL_JOB_NAME,
+    MART_FRESHNESS_CHECK,
+    MART_SNAPSHOT_KEY,
+    PRIVACY_EVENTS_KEY,
+    RAW_EVENTS_KEY,
+    REJECTED_EVENTS_KEY,
+)
+from orchestration.warehouse import MARTS, WAREHOUSE_WRITE_TAG
 
 #: (job name, dbt selection, cron, what it is for). The selections include every upstream model,
 #: so each run first brings staging up to date with the new events.
@@ -31,12 +38,20 @@ SCHEDULED_DBT_JOBS = (
 
 #: every job that builds marts republishes the snapshot readers use, after its models
 _PUBLISH = dg.AssetSelection.assets(MART_SNAPSHOT_KEY)
+#: …and starts by recording the raw stores: the raw events (materialized), the privacy log and the
+#: rejected events (observed, with the rejection-rate check), so the UI shows their state per build
+_RAW_STORES = dg.AssetSelection.assets(RAW_EVENTS_KEY, PRIVACY_EVENTS_KEY, REJECTED_EVENTS_KEY)
+#: …and checks every mart's freshness, the ones it did not build too: the hourly run is what
+#: notices that the daily build did not happen
+_FRESHNESS = dg.AssetSelection.checks(
+    *(dg.AssetCheckKey(dg.AssetKey(mart), MART_FRESHNESS_CHECK) for mart in MARTS)
+)
 
 
 def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         INCREMENTAL_JOB_NAME,
-        selection=dg.AssetSelection.assets(RAW_EVENTS_KEY) | dg.AssetSelection.assets(dbt_models) | _PUBLISH,
+        selection=_RAW_STORES | dg.AssetSelection.assets(dbt_models) | _PUBLISH | _FRESHNESS,
         description="Every dbt model built incrementally from the events received since the last run, "
         "then a new snapshot of the marts.",
         tags=WAREHOUSE_WRITE_TAG,
@@ -45,11 +60,13 @@ def incremental_job(dbt_models: dg.AssetsDefinition) -> dg.UnresolvedAssetJobDef
 
 def scheduled_jobs(dbt_models: dg.AssetsDefinition) -> dict[str, dg.UnresolvedAssetJobDefinition]:
     """name → job, for every entry of SCHEDULED_DBT_JOBS."""
-    raw_events = dg.AssetSelection.assets(RAW_EVENTS_KEY)
     return {
         name: dg.define_asset_job(
             name,
-            selection=raw_events | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select) | _PUBLISH,
+            selection=_RAW_STORES
+            | build_dbt_asset_selection([dbt_models], dbt_select=dbt_select)
+            | _PUBLISH
+            | _FRESHNESS,
             description=description,
             tags=WAREHOUSE_WRITE_TAG,
         )

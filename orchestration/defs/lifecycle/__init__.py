@@ -11,14 +11,11 @@ from orchestration.defs.lifecycle.jobs import (
     user_erasure,
     user_privacy_request,
 )
-from orchestration.defs.lifecycle.schedules import (
-    raw_events_compaction_schedule,
-    raw_events_retention_schedule,
-)
+from orchestration.defs.lifecycle.schedules import build_lifecycle_schedules
 from orchestration.settings import OrchestrationSettings
 
 
-def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG001 - one interface
+def build_defs(settings: OrchestrationSettings) -> dg.Definitions:
     return dg.Definitions(
         jobs=[
             raw_events_compaction,
@@ -27,5 +24,5 @@ def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG0
             user_erasure,
             user_privacy_request,
         ],
-        schedules=[raw_events_compaction_schedule, raw_events_retention_schedule],
+        schedules=build_lifecycle_schedules(settings.schedule_default_status),
     )

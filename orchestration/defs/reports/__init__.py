@@ -7,13 +7,13 @@ import dagster as dg
 from orchestration.dbt_project import dbt_model_names, dbt_project
 from orchestration.defs.reports.assets import build_weekly_report
 from orchestration.defs.reports.jobs import weekly_report_job
-from orchestration.defs.reports.schedules import weekly_report_schedule
+from orchestration.defs.reports.schedules import build_weekly_report_schedule
 from orchestration.settings import OrchestrationSettings
 
 
-def build_defs(settings: OrchestrationSettings) -> dg.Definitions:  # noqa: ARG001 - one interface
+def build_defs(settings: OrchestrationSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=[build_weekly_report(dbt_model_names(dbt_project()))],
         jobs=[weekly_report_job],
-        schedules=[weekly_report_schedule],
+        schedules=[build_weekly_report_schedule(settings.schedule_default_status)],
     )
