@@ -265,8 +265,8 @@ class WarehouseTarget:
     def processed_through(self) -> datetime | None:
         """The newest `received_at` of the raw events the warehouse has processed; None before its
         first build. The one place that reads the warehouse's incremental state for others (the
-        new-events sensor): today `base_interaction_events` holds every processed delivery; when
-        that state moves into a model (the incremental manifest), only this query changes."""
+        new-events sensor): `base_interaction_events` holds every processed delivery (the
+        manifest, `incremental_manifest`, says when models were built, not which events)."""
         if not self.exists() or PROCESSED_EVENTS_MODEL not in self.relations():
             return None
         (row,) = self.query(f"select max(received_at) as latest from {PROCESSED_EVENTS_MODEL}")

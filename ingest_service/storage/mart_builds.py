@@ -2,7 +2,8 @@
 
 dbt records every build of an incremental model and mart in the model `incremental_manifest`
 (`model_name`, `built_at` = the dbt run's start, `as_of` = the run's `as_of`, or its start when
-unset; see `dbt_project/models/incremental/` and `dbt_project/macros/incremental_state.sql`). That table is the one record, inside the warehouse,
+unset; see `dbt_project/models/incremental/` and `dbt_project/macros/incremental_state.sql`).
+That table is the one record, inside the warehouse,
 of the moment the marts were computed at, so both readers take a mart's `as_of` from it: the
 published snapshots (`orchestration/snapshots.py`, written into their manifest) and the read
 endpoints in PostgreSQL mode (`ingest_service/read_api.py`), which read the marts in place.

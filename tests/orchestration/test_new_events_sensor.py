@@ -114,7 +114,7 @@ def test_on_a_built_warehouse_only_events_it_has_not_processed_count(tmp_path, s
     ]
     first, later = events[: 3 * THRESHOLD], events[3 * THRESHOLD :]
     store.append(first)
-    built.build(as_of=None, select="base_interaction_events")
+    built.build(as_of=None, select="+base_interaction_events")
     warehouse = Warehouse.of(built.location)
     assert warehouse.target.processed_through() == first[-1]["received_at"]
     sensor = build_new_events_sensor("incremental_pipeline", threshold=THRESHOLD, interval_seconds=30)

@@ -198,8 +198,6 @@ class Warehouse:
             args += ["--vars", json.dumps(variables)]
         if full_refresh:
             args.append("--full-refresh")
-        if select:
-            args += ["--select", select]
         self._invoke(args)
 
     def query(self, sql: str) -> list[dict[str, Any]]:

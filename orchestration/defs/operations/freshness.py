@@ -1,7 +1,7 @@
 """The marts' freshness checks: a mart whose last successful build is older than its schedule allows
 (the schedule's interval plus `MARTS_FRESHNESS_SLACK_HOURS`) fails its check.
 
-A mart's builds are read from the warehouse itself (`dbt_incremental_state`, which every mart's
+A mart's builds are read from the warehouse itself (`incremental_manifest`, which every mart's
 post-hook writes, `ingest_service/storage/mart_builds.py`), not from Dagster's event log: a build
 outside Dagster (`dbt run` by hand, the lifecycle CLI's rebuild) counts, and a wiped Dagster
 instance does not make fresh marts look stale. Every pipeline job runs the checks of every mart,
