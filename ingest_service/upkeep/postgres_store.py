@@ -24,7 +24,8 @@ def connect(stores: RawStores) -> psycopg.Connection:
         ) from exc
 
 
-def has_raw_tables(connection: psycopg.Connection) -> bool:
-    """False on a database the ingest service never initialised (nothing to delete or export)."""
-    row = connection.execute("select to_regclass(%s) is not null", (RAW_EVENTS_RELATION,)).fetchone()
+def has_raw_tables(connection: psycopg.Connection, relation: str = RAW_EVENTS_RELATION) -> bool:
+    """False on a database the ingest service never initialised (nothing to delete or export), or,
+    for another `relation`, one initialised by a version that did not create that table yet."""
+    row = connection.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
     return bool(row and row[0])

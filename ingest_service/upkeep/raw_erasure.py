@@ -26,7 +26,13 @@ from ingest_service.storage.raw_schema import (
 )
 from ingest_service.upkeep.embedded_rewrite import RemovalReport, RewriteReport, remove_rows
 from ingest_service.upkeep.postgres_store import RAW_EVENTS_RELATION, connect, has_raw_tables
-from ingest_service.upkeep.user_data import UserData, find_user_data
+from ingest_service.upkeep.user_data import (
+    REJECTED_OF_USER_SQL,
+    UserData,
+    find_user_data,
+    rejected_of_user_mask,
+    rejected_of_user_parameters,
+)
 
 
 @dataclass(kw_only=True)
@@ -70,21 +76,11 @@ def erase_raw_events(stores: RawStores, user_id: str, dry_run: bool = False) -> 
         report.embedded_rejected = remove_rows(
             stores.rejected_dir,
             columns=["user_id", "session_id", "anonymous_id"],
-            removal_mask=lambda table: _rejected_mask(table, data),
+            removal_mask=lambda table: rejected_of_user_mask(table, data),
             dry_run=dry_run,
         )
         report.rejected_rows_removed += report.embedded_rejected.rows_removed
     return report
-
-
-def _rejected_mask(table: pa.Table, data: UserData) -> pa.ChunkedArray:
-    theirs = pc.equal(table["user_id"], data.user_id)
-    anonymous = pc.is_null(table["user_id"])
-    from_their_visits = pc.or_(
-        pc.is_in(table["session_id"], pa.array(sorted(data.session_ids), pa.string())),
-        pc.is_in(table["anonymous_id"], pa.array(sorted(data.anonymous_ids), pa.string())),
-    )
-    return pc.or_(pc.fill_null(theirs, False), pc.and_(anonymous, pc.fill_null(from_their_visits, False)))
 
 
 def _erase_postgres(
@@ -99,9 +95,8 @@ def _erase_postgres(
             f"{verb} {RAW_EVENTS_RELATION} where event_id = any(%s::uuid[]){end}", (event_ids,)
         ).fetchone()[0]
         rejected = connection.execute(
-            f"{verb} {REJECTED_EVENTS_RELATION} where user_id = %s or (user_id is null"
-            f" and (session_id = any(%s) or anonymous_id = any(%s))){end}",
-            (data.user_id, sorted(data.session_ids), sorted(data.anonymous_ids)),
+            f"{verb} {REJECTED_EVENTS_RELATION} where {REJECTED_OF_USER_SQL}{end}",
+            rejected_of_user_parameters(data),
         ).fetchone()[0]
     return int(events), int(rejected)
 

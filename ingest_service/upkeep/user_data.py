@@ -10,6 +10,10 @@ bots included:
 The warehouse resolves the same way over the staged events for the marts (dbt_project/models/
 identity); here the input is every stored delivery, so that an erasure reaches everything.
 
+The user's rejected events (SPEC section 11) follow from the same set: those with their verified
+user id, and those without a user id sent from their sessions or browsers (`rejected_of_user_*`,
+one rule for erasure and export, in SQL for PostgreSQL and as an Arrow mask for Parquet).
+
 Only the rows that can matter are read: the user's own events, every delivery carrying an
 anonymous id they claimed, and every delivery of the sessions those touch (and, for
 deduplication, every delivery of those events), repeated until the set stops growing.
@@ -24,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg.rows import dict_row
 
 from ingest_service.storage.locations import RawStores
@@ -57,6 +63,28 @@ class UserData:
     @property
     def event_ids(self) -> set[str]:
         return self.own_event_ids | self.stitched_event_ids
+
+
+#: The user's rows of `raw.rejected_events`; parameters from `rejected_of_user_parameters`.
+REJECTED_OF_USER_SQL = (
+    "user_id = %s or (user_id is null and (session_id = any(%s) or anonymous_id = any(%s)))"
+)
+
+
+def rejected_of_user_parameters(data: UserData) -> tuple[str, list[str], list[str]]:
+    return data.user_id, sorted(data.session_ids), sorted(data.anonymous_ids)
+
+
+def rejected_of_user_mask(table: pa.Table, data: UserData) -> pa.ChunkedArray:
+    """`REJECTED_OF_USER_SQL` over a table of rejected events (columns user_id, session_id,
+    anonymous_id); false, never null, where a column is null."""
+    theirs = pc.equal(table["user_id"], data.user_id)
+    anonymous = pc.is_null(table["user_id"])
+    from_their_visits = pc.or_(
+        pc.is_in(table["session_id"], pa.array(sorted(data.session_ids), pa.string())),
+        pc.is_in(table["anonymous_id"], pa.array(sorted(data.anonymous_ids), pa.string())),
+    )
+    return pc.or_(pc.fill_null(theirs, False), pc.and_(anonymous, pc.fill_null(from_their_visits, False)))
 
 
 def _order(row: Row) -> tuple:

@@ -83,10 +83,16 @@ def _run(arguments: argparse.Namespace) -> None:
         cutoff = retention_cutoff(days, now)  # refuses a bad --days before anything is printed
         verb = "counting" if arguments.dry_run else "deleting"
         where = ", ".join(stores.describe()) or "no store"
-        print(f"{verb} raw events received before {cutoff:%Y-%m-%d %H:%M} UTC in {where}", file=progress)
+        print(
+            f"{verb} raw and rejected events received before {cutoff:%Y-%m-%d %H:%M} UTC in {where}",
+            file=progress,
+        )
         report = apply_retention(stores, days=days, now=now, dry_run=arguments.dry_run)
         done = "would remove" if arguments.dry_run else "removed"
-        print(f"{done} {report.rows_removed} rows", file=progress)
+        print(
+            f"{done} {report.rows_removed} rows and {report.rejected_rows_removed} rejected events",
+            file=progress,
+        )
         _print_json(report.as_dict())
     elif arguments.command == "compact":
         if arguments.target_rows < 2:
@@ -103,8 +109,8 @@ def _run(arguments: argparse.Namespace) -> None:
         if arguments.output:
             write_export(document, arguments.output)
             print(
-                f"wrote {len(document['raw_events'])} raw events and {len(document['sessions'])} sessions"
-                f" to {arguments.output}",
+                f"wrote {len(document['raw_events'])} raw events, {len(document['rejected_events'])}"
+                f" rejected events and {len(document['sessions'])} sessions to {arguments.output}",
                 file=progress,
             )
         else:

@@ -14,7 +14,10 @@ from orchestration.defs.lifecycle.ops import (
 from orchestration.warehouse import WAREHOUSE_WRITE_TAG
 
 
-@dg.job(description="Delete raw events older than RETENTION_DAYS (by received_at) in every raw store.")
+@dg.job(
+    description="Delete raw events and rejected events older than RETENTION_DAYS (by received_at) "
+    "in every raw store."
+)
 def raw_events_retention():
     delete_expired_raw_events()
 

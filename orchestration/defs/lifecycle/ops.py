@@ -59,7 +59,10 @@ def _failure(exc: LifecycleError) -> dg.Failure:
     return dg.Failure(description=str(exc), allow_retries=False)
 
 
-@dg.op(description="Delete raw events received more than RETENTION_DAYS days ago, in every raw store.")
+@dg.op(
+    description="Delete raw events and rejected events received more than RETENTION_DAYS days ago, "
+    "in every raw store."
+)
 def delete_expired_raw_events(
     context: dg.OpExecutionContext, config: RetentionConfig, raw_events_store: RawEventStore
 ) -> dg.Output[int]:
@@ -78,9 +81,13 @@ def delete_expired_raw_events(
         "embedded_rows_removed": report.embedded.rows_removed if report.embedded else 0,
         "embedded_files_rewritten": report.embedded.files_rewritten if report.embedded else 0,
         "embedded_files_deleted": report.embedded.files_deleted if report.embedded else 0,
+        "rejected_rows_removed": report.rejected_rows_removed,
         "stores": ", ".join(report.stores) or "none",
     }
-    context.log.info(f"retention: {report.rows_removed} raw events received before {report.cutoff}")
+    context.log.info(
+        f"retention: {report.rows_removed} raw events and {report.rejected_rows_removed} rejected events"
+        f" received before {report.cutoff}"
+    )
     if not config.dry_run:
         context.log_event(dg.AssetObservation(asset_key=RAW_EVENTS_KEY, metadata=metadata))
     return dg.Output(report.rows_removed, metadata=metadata)
@@ -113,6 +120,7 @@ def export_user_data(
         {
             "path": dg.MetadataValue.path(str(path)),
             "raw_events": len(document["raw_events"]),
+            "rejected_events": len(document["rejected_events"]),
             "sessions": len(document["sessions"]),
             "has_profile": document["profile"] is not None,
             "engagement_rows": len(document["engagement_by_event_type"]),
