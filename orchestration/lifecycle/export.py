@@ -2,7 +2,9 @@
 
 The document holds the user's data (SPEC section 7): their raw events from every raw store — their
 own and the stitched ones (no user id of their own: theirs through their session or browser),
-marked `stitched` — and their privacy requests (read by `ingest_service.upkeep.raw_export`), and
+marked `stitched` —, their rejected events (SPEC section 11: those with their verified user id, or
+without one from their sessions or browsers, as erasure deletes them) and their privacy requests
+(all read by `ingest_service.upkeep.raw_export`), and
 their rows of the per-user marts (`sessions`, `user_behavior_profile`, `user_engagement_30d`, the
 browsers of `identity_map`). The aggregate marts (perfume stats, trending, post engagement) hold no
 row of any single user and are not part of it.
@@ -21,7 +23,8 @@ from ingest_service.storage.locations import RawStores
 from ingest_service.upkeep.raw_export import export_raw_rows, jsonable
 from orchestration.warehouse import WarehouseTarget
 
-EXPORT_FORMAT_VERSION = 2  # 2: stitched events (marked) and the browsers of identity_map
+#: 2: stitched events (marked) and the browsers of identity_map; 3: rejected_events
+EXPORT_FORMAT_VERSION = 3
 
 
 def export_user(stores: RawStores, target: WarehouseTarget, user_id: str) -> dict[str, Any]:
@@ -39,6 +42,7 @@ def export_user(stores: RawStores, target: WarehouseTarget, user_id: str) -> dic
             "exported_at": datetime.now(UTC),
             "sources": {"raw": raw.stores, "warehouse": target.describe() if marts else None},
             "raw_events": raw.raw_events,
+            "rejected_events": raw.rejected_events,
             "privacy_requests": raw.privacy_requests,
             "sessions": sorted(marts.get("sessions", []), key=lambda row: str(jsonable(row["started_at"]))),
             "profile": profiles[0] if profiles else None,

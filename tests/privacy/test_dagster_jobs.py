@@ -21,7 +21,8 @@ from orchestration.defs.lifecycle.jobs import (
     user_privacy_request,
 )
 from orchestration.settings import OrchestrationSettings
-from tests.support.events import raw_event
+from tests.support.events import raw_event, rejected_event
+from tests.support.raw_store import write_rejected
 
 
 def _settings(tmp_path) -> OrchestrationSettings:
@@ -58,6 +59,8 @@ def test_retention_job_deletes_old_rows_and_reports_counts(tmp_path):
         stores.events_dir,
         [raw_event(received_at=now - timedelta(days=d)) for d in (100, 91, 89, 1)],
     )
+    sent = {"eventType": "NOT_A_TYPE"}
+    write_rejected(stores, [rejected_event(sent, received_at=now - timedelta(days=d)) for d in (95, 2)])
 
     result = raw_events_retention.execute_in_process(
         run_config={"ops": {"delete_expired_raw_events": {"config": {}}}}, resources=_resources(tmp_path)
@@ -70,6 +73,7 @@ def test_retention_job_deletes_old_rows_and_reports_counts(tmp_path):
         2,
         1,
     )
+    assert metadata["rejected_rows_removed"] == 1
     observations = result.asset_observations_for_node("delete_expired_raw_events")
     assert [o.asset_key for o in observations] == [dg.AssetKey(["raw", "interaction_events"])]
     remaining = duckdb.sql(f"select count(*) from read_parquet('{stores.events_dir}/*.parquet')").fetchall()
@@ -81,6 +85,8 @@ def test_export_job_writes_the_users_document_under_exports(tmp_path):
     now = datetime.now(UTC)
     mine = [raw_event(received_at=now, user_id="user/1", event_type="PERFUME_VIEW", perfume_id="p-9")]
     append_rows_parquet(stores.events_dir, mine + [raw_event(received_at=now, user_id="user-2")])
+    rejected = [rejected_event({"eventType": "NOPE"}, received_at=now, user_id=u) for u in ("user/1", "u-2")]
+    write_rejected(stores, rejected)
 
     result = user_data_export.execute_in_process(
         run_config={"ops": {"export_user_data": {"config": {"user_id": "user/1"}}}},
@@ -91,7 +97,9 @@ def test_export_job_writes_the_users_document_under_exports(tmp_path):
     assert path.startswith(str(tmp_path / "exports" / "user_1-"))
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     assert [event["event_id"] for event in document["raw_events"]] == [mine[0]["event_id"]]
-    assert _output_metadata(result, "export_user_data")["raw_events"] == 1
+    assert [row["rejection_id"] for row in document["rejected_events"]] == [rejected[0]["rejection_id"]]
+    metadata = _output_metadata(result, "export_user_data")
+    assert (metadata["raw_events"], metadata["rejected_events"]) == (1, 1)
 
 
 def test_erasure_and_privacy_request_jobs(tmp_path):

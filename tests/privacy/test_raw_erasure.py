@@ -13,10 +13,12 @@ from ingest_service.storage.locations import RawStores
 from ingest_service.storage.raw_schema import POSTGRES_DDL
 from ingest_service.storage.snapshots import published_builds, read_snapshot, snapshots_dir
 from ingest_service.upkeep.errors import LifecycleError
+from ingest_service.upkeep.raw_erasure import erase_raw_events
 from orchestration.lifecycle.erasure import erase_user
 from orchestration.snapshots import publish_snapshot
 from orchestration.warehouse import WarehouseTarget
-from tests.support.events import raw_event
+from tests.support.events import raw_event, rejected_event
+from tests.support.raw_store import write_events, write_rejected
 from tests.support.read_fixture import hand_made_warehouse
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -145,3 +147,41 @@ def test_an_erasure_without_a_rebuild_deletes_every_published_snapshot(tmp_path)
     root = snapshots_dir(warehouse.data_dir)
     assert sorted(report.snapshots_deleted) == published and report.snapshot is None
     assert published_builds(root) == [] and read_snapshot(root) is None
+
+
+@pytest.mark.parametrize("mode", ["embedded", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_erasure_removes_the_users_rejected_events_and_no_others(tmp_path, mode, request):
+    """SPEC section 11: erasure covers rejected events — with the user's verified id, or without
+    one, sent from their sessions or browsers; another user's (even in her session) stay."""
+    url = request.getfixturevalue("postgres_url") if mode == "postgresql" else None
+    stores = RawStores(database_url=url, data_dir=tmp_path)
+    browser = "5d0f1c7e-8a52-4b8e-a0a4-9a3b3e0c2d17"
+    write_events(
+        stores, [raw_event(received_at=T0, user_id="anna", session_id="s-anna", anonymous_id=browser)]
+    )
+    sent = {"eventType": "NOT_A_TYPE"}
+    hers = [
+        rejected_event(sent, received_at=T0, user_id="anna", session_id="s-9"),
+        rejected_event(sent, received_at=T0, session_id="s-anna"),
+        rejected_event(sent, received_at=T0, session_id="s-new", anonymous_id=browser),
+    ]
+    others = [
+        rejected_event(sent, received_at=T0, user_id="bruno", session_id="s-anna"),
+        rejected_event(sent, received_at=T0, session_id="s-stranger"),
+    ]
+    write_rejected(stores, hers + others)
+
+    report = erase_raw_events(stores, "anna")
+
+    assert report.rejected_rows_removed == 3
+    assert _rejection_ids(stores) == {row["rejection_id"] for row in others}
+
+
+def _rejection_ids(stores: RawStores) -> set[str]:
+    if stores.database_url:
+        with psycopg.connect(stores.database_url) as connection:
+            return {
+                row[0] for row in connection.execute("select rejection_id::text from raw.rejected_events")
+            }
+    rows = duckdb.sql(f"select rejection_id from read_parquet('{stores.rejected_dir}/*.parquet')").fetchall()
+    return {row[0] for row in rows}
